@@ -1,0 +1,281 @@
+"""Generators and discriminators used in the lessons, plus DCGAN weight init.
+
+* ``FCGenerator`` / ``FCDiscriminator``: the original, fully connected GAN (lesson 01).
+* ``GBlock`` / ``DBlock``: the DCGAN building blocks (d2l calls them G_block / D_block).
+* ``DCGANGenerator`` / ``DCGANDiscriminator``: DCGAN for 32, 64 or 128 pixel images,
+  stacked from those blocks (lessons 02-04).
+* ``UpsampleGenerator`` / ``ConvDiscriminator``: the "upsample + conv" 32x32 variant
+  often seen in classroom work, to contrast with transposed convolutions.
+
+Every generator has a ``latent_shape`` attribute: noise is ``torch.randn(n, *G.latent_shape)``.
+Every discriminator returns one number per image, shape ``(n,)``: a probability, or a
+logit when its ``outputs_logits`` attribute is True.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+SUPPORTED_SIZES = (32, 64, 128)
+
+
+# ---------------------------------------------------------------- fully connected GAN
+def _mlp(sizes: Sequence[int], activation: nn.Module, dropout: float) -> list[nn.Module]:
+    """Linear layers between consecutive ``sizes``, each followed by activation (+ dropout)."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), activation]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+    return layers
+
+
+def _activation(name: str) -> nn.Module:
+    if name == "relu":
+        return nn.ReLU()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(0.2)
+    raise ValueError(f"activation must be 'relu' or 'leaky_relu', got {name!r}")
+
+
+class FCGenerator(nn.Module):
+    """Noise vector -> image through dense layers (Goodfellow et al., 2014).
+
+    Defaults give the lesson-01 network: 64 -> 256 -> 256 -> 784, ReLU, Tanh output.
+    The classroom variant is ``FCGenerator(hidden=(32, 64, 128), activation="leaky_relu",
+    dropout=0.3)``.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int = 64,
+        hidden: Sequence[int] = (256, 256),
+        image_shape: Sequence[int] = (1, 28, 28),
+        activation: str = "relu",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.latent_shape = (latent_dim,)
+        self.image_shape = tuple(image_shape)
+        n_pixels = math.prod(self.image_shape)
+        self.main = nn.Sequential(
+            *_mlp([latent_dim, *hidden], _activation(activation), dropout),
+            nn.Linear(hidden[-1], n_pixels),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.main(z).view(-1, *self.image_shape)
+
+
+class FCDiscriminator(nn.Module):
+    """Image -> probability that it is real, through dense layers.
+
+    Defaults give the lesson-01 network: 784 -> 256 -> 256 -> 1, LeakyReLU(0.2), Sigmoid.
+    """
+
+    outputs_logits = False
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] = (1, 28, 28),
+        hidden: Sequence[int] = (256, 256),
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        n_pixels = math.prod(image_shape)
+        self.main = nn.Sequential(
+            nn.Flatten(),
+            *_mlp([n_pixels, *hidden], nn.LeakyReLU(0.2), dropout),
+            nn.Linear(hidden[-1], 1),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x).view(-1)
+
+
+# ---------------------------------------------------------------- DCGAN building blocks
+class GBlock(nn.Sequential):
+    """ConvTranspose2d (no bias) + BatchNorm + ReLU. With k=4, s=2, p=1 it doubles the side.
+
+    Output side: n' = s(n - 1) + k - 2p, so (4, 2, 1) maps 16 -> 32 and (4, 1, 0) maps 1 -> 4.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 4,
+                 stride: int = 2, padding: int = 1) -> None:
+        super().__init__(
+            nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding, bias=False),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+        )
+
+
+class DBlock(nn.Sequential):
+    """Conv2d (no bias) + optional BatchNorm + LeakyReLU. With k=4, s=2, p=1 it halves the side.
+
+    Output side: floor((n - k + 2p + s) / s), so (4, 2, 1) maps 16 -> 8.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 4,
+                 stride: int = 2, padding: int = 1, batch_norm: bool = True,
+                 alpha: float = 0.2) -> None:
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=False)
+        ]
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_channels))
+        layers.append(nn.LeakyReLU(alpha, inplace=True))
+        super().__init__(*layers)
+
+
+G_block = GBlock  # the names used in the d2l book
+D_block = DBlock
+
+
+def _doublings(image_size: int) -> int:
+    """How many times a 4x4 map doubles to reach ``image_size`` (3 for 32, 4 for 64, 5 for 128)."""
+    if isinstance(image_size, bool) or image_size not in SUPPORTED_SIZES:
+        raise ValueError(
+            f"image_size must be one of {SUPPORTED_SIZES} (the 4x4 start doubled 3, 4 or 5 "
+            f"times), got {image_size!r}. Resize your images to one of these sizes, "
+            "e.g. with transforms.Resize(64) + transforms.CenterCrop(64)."
+        )
+    return int(math.log2(image_size // 4))
+
+
+class DCGANGenerator(nn.Module):
+    """DCGAN generator (Radford et al., 2015): z (nz x 1 x 1) -> image (nc x size x size).
+
+    For size 64: 1 -> 4 -> 8 -> 16 -> 32 -> 64 with channels 8ngf, 4ngf, 2ngf, ngf, nc.
+    BatchNorm + ReLU after every layer but the last, which has Tanh; no conv biases.
+    """
+
+    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3, image_size: int = 64) -> None:
+        super().__init__()
+        n_up = _doublings(image_size)
+        mults = [2 ** i for i in reversed(range(n_up))]  # 64px: [8, 4, 2, 1]
+        layers: list[nn.Module] = [GBlock(nz, ngf * mults[0], 4, 1, 0)]  # 1 -> 4
+        for m_in, m_out in zip(mults[:-1], mults[1:]):
+            layers.append(GBlock(ngf * m_in, ngf * m_out))  # doubles the side
+        layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
+        self.main = nn.Sequential(*layers)
+        self.latent_shape = (nz, 1, 1)
+        self.image_size = image_size
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.main(z)
+
+
+class DCGANDiscriminator(nn.Module):
+    """DCGAN discriminator: image (nc x size x size) -> one score per image.
+
+    Mirrors the generator: Conv(4, 2, 1) halves the side down to 4x4, then Conv(4, 1, 0)
+    gives 1x1. No BatchNorm on the input layer (unless ``first_batch_norm``), LeakyReLU(0.2).
+    With ``logits=False`` (default) a Sigmoid gives probabilities; with ``logits=True`` the raw
+    score is returned and the trainer uses ``BCEWithLogitsLoss``, which is numerically safer.
+    """
+
+    def __init__(self, ndf: int = 64, nc: int = 3, image_size: int = 64,
+                 logits: bool = False, first_batch_norm: bool = False,
+                 alpha: float = 0.2) -> None:
+        super().__init__()
+        n_down = _doublings(image_size)
+        mults = [2 ** i for i in range(n_down)]  # 64px: [1, 2, 4, 8]
+        layers: list[nn.Module] = [DBlock(nc, ndf, batch_norm=first_batch_norm, alpha=alpha)]
+        for m_in, m_out in zip(mults[:-1], mults[1:]):
+            layers.append(DBlock(ndf * m_in, ndf * m_out, alpha=alpha))
+        layers.append(nn.Conv2d(ndf * mults[-1], 1, 4, 1, 0, bias=False))  # 4 -> 1
+        if not logits:
+            layers.append(nn.Sigmoid())
+        self.main = nn.Sequential(*layers)
+        self.outputs_logits = logits
+        self.image_size = image_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x).view(-1)
+
+
+# ---------------------------------------------------------------- upsample + conv variant
+class UpsampleGenerator(nn.Module):
+    """32x32 generator that grows images with Upsample + 3x3 Conv instead of transposed convs.
+
+    Nearest-neighbour upsampling followed by a convolution avoids the checkerboard
+    artefacts that overlapping transposed convolutions can leave.
+    """
+
+    def __init__(self, latent_dim: int = 100, nc: int = 1, image_size: int = 32) -> None:
+        super().__init__()
+        if image_size % 4:
+            raise ValueError(f"image_size must be a multiple of 4, got {image_size}")
+        self.init_size = image_size // 4
+        self.latent_shape = (latent_dim,)
+        self.project = nn.Linear(latent_dim, 128 * self.init_size ** 2)
+        self.main = nn.Sequential(
+            nn.BatchNorm2d(128),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(128, 128, 3, stride=1, padding=1),
+            nn.BatchNorm2d(128),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(128, 64, 3, stride=1, padding=1),
+            nn.BatchNorm2d(64),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(64, nc, 3, stride=1, padding=1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.project(z).view(-1, 128, self.init_size, self.init_size)
+        return self.main(x)
+
+
+class ConvDiscriminator(nn.Module):
+    """Four stride-2 3x3 conv blocks (16, 32, 64, 128 channels) + Linear + Sigmoid."""
+
+    outputs_logits = False
+
+    def __init__(self, nc: int = 1, image_size: int = 32) -> None:
+        super().__init__()
+        if image_size % 16:
+            raise ValueError(f"image_size must be a multiple of 16, got {image_size}")
+
+        def block(n_in: int, n_out: int, bn: bool = True) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Conv2d(n_in, n_out, 3, 2, 1),
+                                       nn.LeakyReLU(0.2, inplace=True), nn.Dropout2d(0.25)]
+            if bn:
+                layers.append(nn.BatchNorm2d(n_out))
+            return layers
+
+        self.main = nn.Sequential(
+            *block(nc, 16, bn=False), *block(16, 32), *block(32, 64), *block(64, 128),
+            nn.Flatten(),
+            nn.Linear(128 * (image_size // 16) ** 2, 1),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x).view(-1)
+
+
+# ---------------------------------------------------------------- initialisation
+def weights_init(module: nn.Module) -> None:
+    """DCGAN init: conv weights ~ N(0, 0.02); BatchNorm weight ~ N(1, 0.02), bias 0.
+
+    Use as ``model.apply(weights_init)``.
+    """
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,122 @@
+"""Figures a learner looks at: image grids, real vs fake, loss and D-output curves."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from torchvision.utils import make_grid
+
+from .data import first_images
+from .train import History
+
+
+def grid_image(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
+    """A batch as one H x W x C array in [0, 1] for ``imshow``.
+
+    Accepts generator/dataset tensors in [-1, 1] or uint8 snapshots in [0, 255].
+    """
+    images = images.detach().cpu()
+    if images.dtype == torch.uint8:
+        images = images.float() / 255
+    else:
+        images = ((images.float() + 1) / 2).clamp(0, 1)
+    grid = make_grid(images, nrow=nrow, padding=padding, pad_value=1.0)
+    return grid.permute(1, 2, 0).numpy()
+
+
+def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None,
+                ax: plt.Axes | None = None, size: float = 6.0) -> plt.Axes:
+    """Show a batch of images as a grid (``images``: N x C x H x W)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(grid_image(images, nrow=nrow), interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_dataset(dataset: Dataset, n: int = 64, nrow: int = 8, title: str = "Training images",
+                 size: float = 6.0) -> plt.Axes:
+    """Show the first ``n`` images of a dataset."""
+    return show_images(first_images(dataset, n), nrow=nrow, title=title, size=size)
+
+
+def show_real_vs_fake(real: torch.Tensor, fake: torch.Tensor, nrow: int = 8,
+                      size: float = 6.0) -> plt.Figure:
+    """Real images on the left, generated ones on the right."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(2 * size, size))
+    show_images(real, nrow=nrow, title="Real images", ax=left)
+    show_images(fake, nrow=nrow, title="Fake images", ax=right)
+    fig.tight_layout()
+    return fig
+
+
+def _smooth(values: Sequence[float], window: int) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    if window <= 1 or len(values) < window:
+        return values
+    return np.convolve(values, np.ones(window) / window, mode="valid")
+
+
+def plot_losses(history: History, smooth: int = 1, ax: plt.Axes | None = None) -> plt.Axes:
+    """Loss_D and Loss_G per iteration (optionally a moving average over ``smooth`` steps)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(_smooth(history.loss_g, smooth), label="G")
+    ax.plot(_smooth(history.loss_d, smooth), label="D")
+    ax.set(title="Generator and discriminator loss during training",
+           xlabel="iteration", ylabel="loss")
+    ax.legend()
+    return ax
+
+
+def plot_d_outputs(history: History, smooth: int = 1, ax: plt.Axes | None = None) -> plt.Axes:
+    """D(x) and D(G(z)) before and after D's step; the 0.5 line is where D is fooled."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(_smooth(history.d_x, smooth), label="D(x)  (real)")
+    ax.plot(_smooth(history.d_g_z1, smooth), label="D(G(z)) before D's step")
+    ax.plot(_smooth(history.d_g_z2, smooth), label="D(G(z)) after D's step", alpha=0.7)
+    ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+    ax.set(title="What the discriminator says", xlabel="iteration",
+           ylabel="mean D output", ylim=(-0.02, 1.02))
+    ax.legend()
+    return ax
+
+
+def plot_epoch_losses(history: History, ax: plt.Axes | None = None) -> plt.Axes:
+    """Mean Loss_D and Loss_G of each epoch."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    epochs = np.arange(1, len(history.epoch_means("loss_d")) + 1)
+    ax.plot(epochs, history.epoch_means("loss_d"), "o-", label="D")
+    ax.plot(epochs, history.epoch_means("loss_g"), "o-", label="G")
+    ax.set(title="Mean loss per epoch", xlabel="epoch", ylabel="loss")
+    ax.legend()
+    return ax
+
+
+def plot_training(history: History, smooth: int = 1) -> plt.Figure:
+    """Loss curves and D-output curves one above the other."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    plot_losses(history, smooth, ax=top)
+    plot_d_outputs(history, smooth, ax=bottom)
+    fig.tight_layout()
+    return fig
+
+
+def plot_leaky_relu(alphas: Sequence[float] = (0.0, 0.2, 0.4, 0.6),
+                    ax: plt.Axes | None = None) -> plt.Axes:
+    """LeakyReLU(x) = max(alpha x, x) for several slopes; alpha = 0 is the plain ReLU."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    x = torch.linspace(-2, 1, 200)
+    for alpha in alphas:
+        ax.plot(x, torch.nn.functional.leaky_relu(x, alpha), label=f"alpha = {alpha}")
+    ax.set(title="LeakyReLU", xlabel="x", ylabel="LeakyReLU(x)")
+    ax.legend()
+    return ax
