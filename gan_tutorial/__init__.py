@@ -12,8 +12,9 @@ from .metrics import diversity, diversity_ratio
 from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCGANGenerator,
                      FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,
                      count_parameters, weights_init)
-from .plots import (plot_d_outputs, plot_epoch_losses, plot_leaky_relu, plot_losses,
-                    plot_training, show_dataset, show_images, show_real_vs_fake)
+from .plots import (plot_d_outputs, plot_epoch_losses, plot_generator_losses, plot_leaky_relu,
+                    plot_losses, plot_training, show_checkerboard_demo, show_dataset,
+                    show_images, show_real_vs_fake)
 from .runtime import get_device, seed_everything
 from .train import GANTrainer, History, to_uint8
 

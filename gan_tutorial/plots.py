@@ -120,3 +120,46 @@ def plot_leaky_relu(alphas: Sequence[float] = (0.0, 0.2, 0.4, 0.6),
     ax.set(title="LeakyReLU", xlabel="x", ylabel="LeakyReLU(x)")
     ax.legend()
     return ax
+
+
+def plot_generator_losses(ax: plt.Axes | None = None) -> plt.Axes:
+    """Why G maximises log D(G(z)): compare both G losses as functions of D(G(z)).
+
+    Early on D easily spots fakes (D(G(z)) near 0), where log(1 - D(G(z))) is flat,
+    so G barely learns; -log D(G(z)) is steep exactly there.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    d = np.linspace(0.001, 0.999, 500)
+    ax.plot(d, np.log(1 - d), label="minimax: minimise log(1 - D(G(z)))")
+    ax.plot(d, -np.log(d), label="non-saturating: minimise -log D(G(z))")
+    ax.axvspan(0, 0.1, color="grey", alpha=0.15)
+    ax.text(0.02, 0.5, "early training:\nD rejects fakes", transform=ax.transAxes)
+    ax.set(title="The generator's loss as a function of D(G(z))", xlabel="D(G(z))",
+           ylabel="generator loss", ylim=(-5, 5))
+    ax.legend(loc="upper right")
+    return ax
+
+
+def show_checkerboard_demo(size: float = 3.5) -> plt.Figure:
+    """Why transposed convolutions can leave checkerboards and upsample + conv does not.
+
+    A constant image goes through a 3x3, stride-2 transposed convolution with all-one
+    weights (kernel windows overlap unevenly) and through nearest upsampling followed
+    by the same 3x3 convolution (every output pixel sees the same number of inputs).
+    """
+    x = torch.ones(1, 1, 6, 6)
+    kernel = torch.ones(1, 1, 3, 3)
+    transposed = torch.nn.functional.conv_transpose2d(x, kernel, stride=2, padding=1,
+                                                      output_padding=1)
+    upsampled = torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+    convolved = torch.nn.functional.conv2d(upsampled, kernel, padding=1)
+    fig, axes = plt.subplots(1, 3, figsize=(3 * size, size))
+    for ax, image, title in zip(axes, (x, transposed, convolved),
+                                ("input (constant)", "ConvTranspose2d(3, stride 2)",
+                                 "Upsample x2 + Conv2d(3)")):
+        ax.imshow(image[0, 0], cmap="gray", vmin=0)
+        ax.set_title(title)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
