@@ -17,7 +17,8 @@ def progress_animation(history: History, nrow: int = 8, interval: int = 400,
     if not history.snapshots:
         raise ValueError("The history holds no snapshots yet: train first (fit() takes them).")
     n = len(history.snapshots)
-    keep = sorted({round(i * (n - 1) / max(1, max_frames - 1)) for i in range(min(n, max_frames))})
+    k = min(n, max_frames)
+    keep = sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})  # first and last kept
     fig, ax = plt.subplots(figsize=(size, size), dpi=80)
     ax.set_axis_off()
     frames = []

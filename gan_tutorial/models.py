@@ -138,7 +138,7 @@ D_block = DBlock
 
 def _doublings(image_size: int) -> int:
     """How many times a 4x4 map doubles to reach ``image_size`` (3 for 32, 4 for 64, 5 for 128)."""
-    if isinstance(image_size, bool) or image_size not in SUPPORTED_SIZES:
+    if type(image_size) is not int or image_size not in SUPPORTED_SIZES:
         raise ValueError(
             f"image_size must be one of {SUPPORTED_SIZES} (the 4x4 start doubled 3, 4 or 5 "
             f"times), got {image_size!r}. Resize your images to one of these sizes, "

@@ -116,7 +116,7 @@ def plot_leaky_relu(alphas: Sequence[float] = (0.0, 0.2, 0.4, 0.6),
         _, ax = plt.subplots(figsize=(6, 4))
     x = torch.linspace(-2, 1, 200)
     for alpha in alphas:
-        ax.plot(x, torch.nn.functional.leaky_relu(x, alpha), label=f"alpha = {alpha}")
+        ax.plot(x.numpy(), torch.nn.functional.leaky_relu(x, alpha).numpy(), label=f"alpha = {alpha}")
     ax.set(title="LeakyReLU", xlabel="x", ylabel="LeakyReLU(x)")
     ax.legend()
     return ax
@@ -158,7 +158,7 @@ def show_checkerboard_demo(size: float = 3.5) -> plt.Figure:
     for ax, image, title in zip(axes, (x, transposed, convolved),
                                 ("input (constant)", "ConvTranspose2d(3, stride 2)",
                                  "Upsample x2 + Conv2d(3)")):
-        ax.imshow(image[0, 0], cmap="gray", vmin=0)
+        ax.imshow(image[0, 0].numpy(), cmap="gray", vmin=0)
         ax.set_title(title)
         ax.set_axis_off()
     fig.tight_layout()

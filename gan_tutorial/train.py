@@ -189,18 +189,19 @@ class GANTrainer:
                     Path(sample_dir).mkdir(parents=True, exist_ok=True)
                     save_image(self.sample(self.fixed_noise), Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
                                nrow=8, normalize=True, value_range=(-1, 1))
-                if checkpoint is not None:
-                    self.save(checkpoint)
+                if checkpoint is not None and epoch + 1 < epochs:
+                    self.save(checkpoint)  # the last one is saved below, with the final snapshot
         except KeyboardInterrupt:
             self.history.interrupted = True
             tqdm.write(f"Interrupted after {self.history.iterations} iterations; the models keep "
                        f"what they learned. Call fit() again to continue.")
-            if checkpoint is not None:
-                self.save(checkpoint)
-                tqdm.write(f"Checkpoint saved to {checkpoint}.")
         if not self.history.snapshot_iterations or \
                 self.history.snapshot_iterations[-1] != self.history.iterations:
             self.snapshot()
+        if checkpoint is not None:
+            self.save(checkpoint)
+            if self.history.interrupted:
+                tqdm.write(f"Checkpoint saved to {checkpoint}.")
         return self.history
 
     def _run_epoch(self, loader: DataLoader, epoch: int, epochs: int, snapshot_every: int | None,

@@ -1,0 +1,96 @@
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from IPython.display import HTML
+from PIL import Image
+
+from gan_tutorial.animation import progress_animation, save_progress_gif, show_progress
+from gan_tutorial.plots import (grid_image, plot_d_outputs, plot_epoch_losses,
+                                plot_generator_losses, plot_leaky_relu, plot_losses,
+                                plot_training, show_checkerboard_demo, show_dataset, show_images,
+                                show_real_vs_fake)
+from gan_tutorial.train import History, to_uint8
+
+
+@pytest.fixture
+def history() -> History:
+    h = History()
+    for i in range(20):
+        h.record(i // 10, {"loss_d": 1.0 + i, "loss_g": 2.0, "d_x": 0.8, "d_g_z1": 0.2, "d_g_z2": 0.3})
+    for it in (1, 5, 10, 15, 20):
+        h.snapshots.append(to_uint8(torch.rand(4, 3, 8, 8) * 2 - 1))
+        h.snapshot_iterations.append(it)
+    return h
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_grid_image_handles_float_and_uint8():
+    floats = torch.full((4, 1, 8, 8), -1.0)
+    grid = grid_image(floats, nrow=2, padding=0)
+    assert grid.shape == (16, 16, 3)
+    assert grid.min() == 0.0 and grid.max() == 0.0  # -1 is black
+    grid = grid_image(torch.full((1, 3, 4, 4), 255, dtype=torch.uint8), padding=0)
+    assert grid.max() == 1.0 and grid.min() == 1.0
+
+
+def test_show_images_titles_and_hides_axes():
+    ax = show_images(torch.zeros(4, 3, 8, 8), nrow=2, title="hello")
+    assert ax.get_title() == "hello" and not ax.axison
+    assert ax.get_images()[0].get_array().shape == (2 * 8 + 3 * 2, 2 * 8 + 3 * 2, 3)
+
+
+def test_show_dataset_and_real_vs_fake():
+    dataset = torch.utils.data.TensorDataset(torch.zeros(10, 1, 8, 8), torch.zeros(10))
+    assert show_dataset(dataset, n=4).get_title() == "Training images"
+    fig = show_real_vs_fake(torch.zeros(4, 1, 8, 8), torch.ones(4, 1, 8, 8))
+    assert [ax.get_title() for ax in fig.axes] == ["Real images", "Fake images"]
+
+
+def test_loss_and_d_output_curves(history):
+    ax = plot_losses(history)
+    assert [l.get_label() for l in ax.get_lines()] == ["G", "D"]
+    assert list(ax.get_lines()[1].get_ydata()) == history.loss_d
+    ax = plot_losses(history, smooth=5)
+    assert len(ax.get_lines()[1].get_ydata()) == 16
+    ax = plot_d_outputs(history)
+    labels = [l.get_label() for l in ax.get_lines()]
+    assert labels[:3] == ["D(x)  (real)", "D(G(z)) before D's step", "D(G(z)) after D's step"]
+    assert len(plot_training(history).axes) == 2
+
+
+def test_epoch_losses(history):
+    ax = plot_epoch_losses(history)
+    d_line = ax.get_lines()[0]
+    assert list(d_line.get_xdata()) == [1, 2]
+    assert list(d_line.get_ydata()) == [5.5, 15.5]
+
+
+def test_teaching_plots():
+    assert len(plot_leaky_relu((0.0, 0.2, 0.4, 0.6)).get_lines()) == 4
+    assert len(plot_generator_losses().get_lines()) == 2
+    fig = show_checkerboard_demo()
+    transposed = fig.axes[1].get_images()[0].get_array()
+    upsampled = fig.axes[2].get_images()[0].get_array()
+    assert transposed[4:8, 4:8].std() > 0.5  # uneven overlap: a checkerboard inside
+    assert upsampled[4:8, 4:8].std() == 0  # even coverage: flat inside
+
+
+def test_animation_has_a_frame_per_snapshot(history):
+    anim = progress_animation(history)
+    assert len(anim._framedata) == 5
+    assert len(progress_animation(history, max_frames=3)._framedata) == 3
+    html = show_progress(history)
+    assert isinstance(html, HTML) and "<script" in html.data
+    with pytest.raises(ValueError, match="no snapshots"):
+        progress_animation(History())
+
+
+def test_gif_is_written(history, tmp_path):
+    path = save_progress_gif(history, tmp_path / "sub" / "progress.gif")
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 5
