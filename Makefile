@@ -1,0 +1,23 @@
+# Two commands on a fresh machine (Python 3.10+ and make):
+#   make lab    install into .venv and open the tutorial in JupyterLab
+#   make test   install into .venv and run every test, notebooks included (quick mode)
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: lab test clean
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
+	touch $@
+
+lab: $(BIN)/.installed
+	$(BIN)/jupyter lab notebooks/
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf notebooks/runs runs .pytest_cache
