@@ -7,12 +7,12 @@ below, or the modules (``models``, ``data``, ``train``, ``plots``, ``animation``
 from .animation import progress_animation, save_progress_gif, show_progress
 from .config import full_or_quick, quick_mode
 from .data import (DatasetNotFoundError, data_root, first_images, limit_dataset, load_celeba,
-                   load_mnist, load_pokemon, make_loader)
-from .metrics import diversity, diversity_ratio
+                   load_image_folder, load_mnist, load_pokemon, make_loader)
+from .metrics import diversity, diversity_curve, diversity_ratio
 from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCGANGenerator,
                      FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,
                      count_parameters, weights_init)
-from .plots import (plot_d_outputs, plot_epoch_losses, plot_generator_losses, plot_leaky_relu,
+from .plots import (plot_d_outputs, plot_diversity, plot_epoch_losses, plot_generator_losses, plot_leaky_relu,
                     plot_losses, plot_training, show_checkerboard_demo, show_dataset,
                     show_images, show_real_vs_fake)
 from .runtime import get_device, seed_everything

@@ -97,6 +97,25 @@ def load_mnist(root: str | os.PathLike | None = None, image_size: int = 28,
     return limit_dataset(dataset, limit)
 
 
+def load_image_folder(path: str | os.PathLike, image_size: int = 64,
+                      limit: int | None = None) -> Dataset:
+    """Any folder of RGB images, ImageFolder style: ``path/<class>/*.jpg|png``, scaled to [-1, 1].
+
+    Classes do not matter to a GAN; one sub-folder holding every image is enough.
+    """
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise DatasetNotFoundError(f"No folder at {path}.")
+    if not any(_count_images(sub) for sub in path.iterdir() if sub.is_dir()):
+        raise DatasetNotFoundError(
+            f"No images in sub-folders of {path}. ImageFolder expects path/<any name>/<image>: "
+            f"move the images into a sub-folder, e.g. {path / 'images'}."
+        )
+    dataset = datasets.ImageFolder(str(path), transform=image_transform(image_size),
+                                   allow_empty=True)
+    return limit_dataset(dataset, limit)
+
+
 def _count_images(folder: Path) -> int:
     if not folder.is_dir():
         return 0
@@ -146,8 +165,7 @@ def load_celeba(root: str | os.PathLike | None = None, image_size: int = 64,
                                        + f"\n(The automatic download failed: {err})") from err
     if _count_images(folder) == 0:
         raise DatasetNotFoundError(_celeba_missing_message(folder))
-    dataset = datasets.ImageFolder(str(folder.parent), transform=image_transform(image_size))
-    return limit_dataset(dataset, limit)
+    return load_image_folder(folder.parent, image_size, limit)
 
 
 def sha1_of(path: Path) -> str:
@@ -187,8 +205,7 @@ def load_pokemon(root: str | os.PathLike | None = None, image_size: int = 64,
             f"sprites there as one sub-folder per Pokémon (pokemon/<name>/*.png), or set "
             f"{DATA_ENV} to a folder that holds pokemon/."
         )
-    dataset = datasets.ImageFolder(str(folder), transform=image_transform(image_size))
-    return limit_dataset(dataset, limit)
+    return load_image_folder(folder, image_size, limit)
 
 
 def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = True,

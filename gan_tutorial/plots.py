@@ -163,3 +163,16 @@ def show_checkerboard_demo(size: float = 3.5) -> plt.Figure:
         ax.set_axis_off()
     fig.tight_layout()
     return fig
+
+
+def plot_diversity(history: History, real: torch.Tensor, ax: plt.Axes | None = None) -> plt.Axes:
+    """How varied the fixed-noise snapshots are, relative to real images (1 = as varied)."""
+    from .metrics import diversity_curve
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    ax.plot(history.snapshot_iterations, diversity_curve(history, real), "o-")
+    ax.axhline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set(title="Sample diversity relative to real images (near 0: mode collapse)",
+           xlabel="iteration", ylabel="diversity ratio", ylim=(0, None))
+    return ax

@@ -149,14 +149,31 @@ class GANTrainer:
         }
 
     @torch.no_grad()
-    def sample(self, noise: torch.Tensor | None = None, n: int = 64) -> torch.Tensor:
-        """Generator output for ``noise`` (or ``n`` fresh vectors) in eval mode, on the CPU."""
+    def sample(self, noise: torch.Tensor | None = None, n: int = 64,
+               batch_stats: bool = True) -> torch.Tensor:
+        """Generator output for ``noise`` (or ``n`` fresh vectors), on the CPU.
+
+        Dropout is off. With ``batch_stats`` (default) BatchNorm normalises with the sample
+        batch's own statistics, as in training and as the PyTorch DCGAN tutorial samples;
+        the running statistics are left untouched. Early in training those running
+        averages lag far behind, and ``batch_stats=False`` (plain eval mode) gives grey
+        images until they catch up.
+        """
         noise = self.noise(n) if noise is None else noise.to(self.device)
         was_training = self.G.training
         self.G.eval()
-        images = self.G(noise).cpu()
-        self.G.train(was_training)
-        return images
+        norms = [m for m in self.G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        tracking = [m.track_running_stats for m in norms]
+        if batch_stats:
+            for m in norms:  # training-mode BatchNorm that neither reads nor updates running stats
+                m.train()
+                m.track_running_stats = False
+        try:
+            return self.G(noise).cpu()
+        finally:
+            for m, track in zip(norms, tracking):
+                m.track_running_stats = track
+            self.G.train(was_training)
 
     def snapshot(self) -> None:
         """Keep the generator's output on the fixed noise, for the progress animation."""

@@ -7,6 +7,7 @@ from PIL import Image
 
 from gan_tutorial import data
 from gan_tutorial.data import (DatasetNotFoundError, data_root, first_images, limit_dataset,
+                               load_image_folder,
                                load_celeba, load_mnist, load_pokemon, make_loader)
 
 
@@ -137,3 +138,22 @@ def test_first_images_stacks_a_batch():
     batch = first_images(dataset, 3)
     assert batch.shape == (3, 1, 1, 1)
     assert batch.flatten().tolist() == [0.0, 1.0, 2.0]
+
+
+def test_load_image_folder(tmp_path):
+    (tmp_path / "mine" / "photos").mkdir(parents=True)
+    (tmp_path / "mine" / "empty").mkdir()
+    for i in range(3):
+        Image.new("RGB", (50, 40), (255, 0, 0)).save(tmp_path / "mine" / "photos" / f"{i}.jpg")
+    images = load_image_folder(tmp_path / "mine", image_size=32, limit=2)
+    assert len(images) == 2
+    image = images[0][0]
+    assert image.shape == (3, 32, 32) and image[0].mean() > 0.9 and image[1].mean() < -0.9
+
+
+def test_load_image_folder_explains_layout(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "flat.png")
+    with pytest.raises(DatasetNotFoundError, match="sub-folder"):
+        load_image_folder(tmp_path)
+    with pytest.raises(DatasetNotFoundError, match="No folder"):
+        load_image_folder(tmp_path / "missing")

@@ -94,3 +94,10 @@ def test_gif_is_written(history, tmp_path):
     path = save_progress_gif(history, tmp_path / "sub" / "progress.gif")
     with Image.open(path) as gif:
         assert gif.format == "GIF" and gif.n_frames == 5
+
+
+def test_diversity_plot(history):
+    from gan_tutorial.plots import plot_diversity
+
+    ax = plot_diversity(history, torch.rand(4, 3, 8, 8) * 2 - 1)
+    assert list(ax.get_lines()[0].get_xdata()) == history.snapshot_iterations

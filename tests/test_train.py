@@ -193,3 +193,24 @@ def test_history_state_dict_round_trip():
     history = History()
     history.record(0, {"loss_d": 1.0, "loss_g": 2.0, "d_x": 0.9, "d_g_z1": 0.1, "d_g_z2": 0.2})
     assert History.from_state_dict(history.state_dict()) == history
+
+
+def test_sampling_uses_batch_statistics_without_touching_running_ones():
+    G = DCGANGenerator(nz=8, ngf=4, nc=1, image_size=32)
+    trainer = GANTrainer(G, DCGANDiscriminator(ndf=4, nc=1, image_size=32), device="cpu")
+    before = {k: v.clone() for k, v in G.state_dict().items()}
+    with_batch = trainer.sample(n=16)
+    assert G.training  # restored
+    for key, value in G.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    # fresh running stats (mean 0, var 1) do not normalise the real activations: outputs
+    # saturate towards a few values, while batch statistics keep them varied
+    eval_mode = trainer.sample(trainer.fixed_noise[:16], batch_stats=False)
+    assert with_batch.std() > eval_mode.std()
+
+
+def test_sampling_turns_dropout_off():
+    G = FCGenerator(latent_dim=4, hidden=(16,), image_shape=SHAPE, dropout=0.9)
+    trainer = GANTrainer(G, FCDiscriminator(image_shape=SHAPE), device="cpu")
+    z = trainer.noise(4)
+    assert torch.equal(trainer.sample(z), trainer.sample(z))
