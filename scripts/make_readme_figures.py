@@ -24,10 +24,11 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--checkpoint", default="runs/readme_fc_gan.pt")
     args = parser.parse_args()
 
-    seed_everything(0)
+    seed_everything(args.seed)
     device = get_device()
     dataset = load_mnist(split="train")
     trainer = GANTrainer(FCGenerator(), FCDiscriminator(), lr=2e-4, betas=(0.5, 0.999),

@@ -157,3 +157,25 @@ def test_load_image_folder_explains_layout(tmp_path):
         load_image_folder(tmp_path)
     with pytest.raises(DatasetNotFoundError, match="No folder"):
         load_image_folder(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("size", [28, 64])
+def test_in_memory_mnist_matches_the_torchvision_pipeline(real_data, size):
+    fast = load_mnist(real_data, image_size=size, split="test", download=False)
+    slow = load_mnist(real_data, image_size=size, split="test", download=False, in_memory=False)
+    assert len(fast) == len(slow) == 10_000
+    for i in (0, 1234, 9999):
+        (a, label_a), (b, label_b) = fast[i], slow[i]
+        assert a.shape == b.shape == (1, size, size) and a.dtype == torch.float32
+        assert label_a == label_b
+        tolerance = 1e-6 if size == 28 else 0.05  # resize: tensor vs PIL, within rounding
+        assert (a - b).abs().mean() < tolerance
+
+
+def test_in_memory_datasets_load_without_workers(real_data):
+    digits = load_mnist(real_data, split="test", download=False, limit=100)
+    assert make_loader(digits, 10).num_workers == 0
+    files = load_pokemon(real_data, download=False, limit=100)
+    assert make_loader(files, 10).num_workers >= 1
+    with pytest.raises(ValueError, match="uint8"):
+        data.InMemoryImages(torch.zeros(2, 1, 4, 4), torch.zeros(2))
