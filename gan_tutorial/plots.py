@@ -134,7 +134,7 @@ def plot_generator_losses(ax: plt.Axes | None = None) -> plt.Axes:
     ax.plot(d, np.log(1 - d), label="minimax: minimise log(1 - D(G(z)))")
     ax.plot(d, -np.log(d), label="non-saturating: minimise -log D(G(z))")
     ax.axvspan(0, 0.1, color="grey", alpha=0.15)
-    ax.text(0.02, 0.5, "early training:\nD rejects fakes", transform=ax.transAxes)
+    ax.text(0.02, 0.08, "early training:\nD rejects fakes", transform=ax.transAxes)
     ax.set(title="The generator's loss as a function of D(G(z))", xlabel="D(G(z))",
            ylabel="generator loss", ylim=(-5, 5))
     ax.legend(loc="upper right")
@@ -160,7 +160,8 @@ def show_checkerboard_demo(size: float = 3.5) -> plt.Figure:
                                  "Upsample x2 + Conv2d(3)")):
         ax.imshow(image[0, 0].numpy(), cmap="gray", vmin=0)
         ax.set_title(title)
-        ax.set_axis_off()
+        ax.set_xticks([])
+        ax.set_yticks([])  # keep the frame: a constant white image needs an edge
     fig.tight_layout()
     return fig
 
