@@ -13,8 +13,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
 	touch $@
 
+# JupyterLab refuses to run as root (containers) unless told it is intended
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+
 lab: $(BIN)/.installed
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
