@@ -36,12 +36,19 @@ class DatasetNotFoundError(FileNotFoundError):
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    """Resolve the data root: argument, else ``$GAN_TUTORIAL_DATA``, else ``<repo>/data``."""
+    """Resolve the data root: argument, else ``$GAN_TUTORIAL_DATA``, else ``<repo>/data``.
+
+    When the package is installed rather than run from a checkout, the last fallback
+    is ``~/gan_tutorial_data``.
+    """
     if root is not None:
         return Path(root).expanduser()
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV]).expanduser()
-    return Path(__file__).resolve().parent.parent / "data"
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "pyproject.toml").is_file():  # a checkout of this repository
+        return repo / "data"
+    return Path.home() / "gan_tutorial_data"  # installed from a wheel
 
 
 def image_transform(image_size: int, channels: int = 3) -> transforms.Compose:
