@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
@@ -74,6 +75,11 @@ class History:
         return cls(**state)
 
 
+def _unwrap(module: nn.Module) -> nn.Module:
+    """The model inside a DistributedDataParallel wrapper (see gan_tutorial.distributed)."""
+    return module.module if isinstance(module, DistributedDataParallel) else module
+
+
 class GANTrainer:
     """Trains a generator against a discriminator with BCE and Adam.
 
@@ -106,10 +112,13 @@ class GANTrainer:
         self.history = History()
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick kernels
+        # Distributed training (gan_tutorial.distributed) wraps G and D in DDP and sets this
+        # to False on every rank but 0: those ranks train but write and print nothing.
+        self.is_main_process = True
 
     def noise(self, n: int) -> torch.Tensor:
         """``n`` latent vectors z ~ N(0, I) shaped for the generator."""
-        return torch.randn(n, *self.G.latent_shape, device=self.device)
+        return torch.randn(n, *_unwrap(self.G).latent_shape, device=self.device)
 
     def train_step(self, real: torch.Tensor) -> dict[str, float]:
         """One iteration: update D once, then G once. Returns the numbers worth plotting."""
@@ -160,20 +169,21 @@ class GANTrainer:
         images until they catch up.
         """
         noise = self.noise(n) if noise is None else noise.to(self.device)
-        was_training = self.G.training
-        self.G.eval()
-        norms = [m for m in self.G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        G = _unwrap(self.G)  # not through DDP: sampling is local to each process
+        was_training = G.training
+        G.eval()
+        norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         tracking = [m.track_running_stats for m in norms]
         if batch_stats:
             for m in norms:  # training-mode BatchNorm that neither reads nor updates running stats
                 m.train()
                 m.track_running_stats = False
         try:
-            return self.G(noise).cpu()
+            return G(noise).cpu()
         finally:
             for m, track in zip(norms, tracking):
                 m.track_running_stats = track
-            self.G.train(was_training)
+            G.train(was_training)
 
     def snapshot(self) -> None:
         """Keep the generator's output on the fixed noise, for the progress animation."""
@@ -200,13 +210,15 @@ class GANTrainer:
         start = self.history.epochs_done
         try:
             for epoch in range(start, epochs):
+                if hasattr(loader.sampler, "set_epoch"):  # DistributedSampler: reshuffle per epoch
+                    loader.sampler.set_epoch(epoch)
                 self._run_epoch(loader, epoch, epochs, snapshot_every, print_every, progress)
                 self.history.epochs_done = epoch + 1
-                if sample_dir is not None:
+                if sample_dir is not None and self.is_main_process:
                     Path(sample_dir).mkdir(parents=True, exist_ok=True)
                     save_image(self.sample(self.fixed_noise), Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
                                nrow=8, normalize=True, value_range=(-1, 1))
-                if checkpoint is not None and epoch + 1 < epochs:
+                if checkpoint is not None and epoch + 1 < epochs and self.is_main_process:
                     self.save(checkpoint)  # the last one is saved below, with the final snapshot
         except KeyboardInterrupt:
             self.history.interrupted = True
@@ -215,7 +227,7 @@ class GANTrainer:
         if not self.history.snapshot_iterations or \
                 self.history.snapshot_iterations[-1] != self.history.iterations:
             self.snapshot()
-        if checkpoint is not None:
+        if checkpoint is not None and self.is_main_process:
             self.save(checkpoint)
             if self.history.interrupted:
                 tqdm.write(f"Checkpoint saved to {checkpoint}.")
@@ -223,7 +235,8 @@ class GANTrainer:
 
     def _run_epoch(self, loader: DataLoader, epoch: int, epochs: int, snapshot_every: int | None,
                    print_every: int | None, progress: bool) -> None:
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=True)
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", leave=True,
+                   disable=not (progress and self.is_main_process))
         for i, batch in enumerate(bar):
             real = batch[0] if isinstance(batch, (list, tuple)) else batch
             stats = self.train_step(real)
@@ -232,7 +245,7 @@ class GANTrainer:
             bar.set_postfix(Loss_D=f"{stats['loss_d']:.3f}", Loss_G=f"{stats['loss_g']:.3f}",
                             D_x=f"{stats['d_x']:.2f}", D_G_z=f"{stats['d_g_z1']:.2f}/{stats['d_g_z2']:.2f}",
                             refresh=False)
-            if print_every and (i % print_every == 0 or i == len(loader) - 1):
+            if print_every and self.is_main_process and (i % print_every == 0 or i == len(loader) - 1):
                 tqdm.write(f"[{epoch + 1}/{epochs}][{i}/{len(loader)}] Loss_D: {stats['loss_d']:.4f} "
                            f"Loss_G: {stats['loss_g']:.4f} D(x): {stats['d_x']:.4f} "
                            f"D(G(z)): {stats['d_g_z1']:.4f} / {stats['d_g_z2']:.4f}")
@@ -245,8 +258,8 @@ class GANTrainer:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         state = {
-            "generator": self.G.state_dict(),
-            "discriminator": self.D.state_dict(),
+            "generator": _unwrap(self.G).state_dict(),
+            "discriminator": _unwrap(self.D).state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "fixed_noise": self.fixed_noise.cpu(),
@@ -264,8 +277,8 @@ class GANTrainer:
             raise FileNotFoundError(f"No checkpoint at {path}. Train with fit(..., checkpoint="
                                     f"{str(path)!r}) first to create one.")
         state = torch.load(path, map_location=self.device, weights_only=True)
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
+        _unwrap(self.G).load_state_dict(state["generator"])
+        _unwrap(self.D).load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.fixed_noise = state["fixed_noise"].to(self.device)
