@@ -130,7 +130,7 @@ def test_ddp_helpers_under_torchrun(tmp_path):
     assert ranks[0]["shares"][0] != ranks[0]["shares"][1]  # set_epoch reshuffles
 
 
-def test_cli_under_torchrun_trains_identical_replicas_and_resumes(tmp_path, real_data):
+def test_cli_under_torchrun_trains_identical_replicas_and_resumes(tmp_path, mnist_data):
     out = tmp_path / "run"
     args = ["-m", "gan_tutorial", "train", "01", "--setting", "quick", "--limit", "400",
             "--device", "cpu", "--print-every", "1", "--out", str(out)]

@@ -63,7 +63,7 @@ def test_build_makes_wheel_and_sdist_without_warnings(built):
     assert "LICENSE" in sdist_files and PROBE in sdist_files
 
 
-def test_installed_wheel_works_outside_the_repository(built, tmp_path, real_data):
+def test_installed_wheel_works_outside_the_repository(built, tmp_path, mnist_data):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
@@ -75,7 +75,7 @@ def test_installed_wheel_works_outside_the_repository(built, tmp_path, real_data
                           check=True, capture_output=True, text=True).stdout.strip()
     # reuse the installed torch and the other dependencies: a path entry after the venv's own
     (Path(site) / "_reuse_dependencies.pth").write_text(str(Path(torch.__file__).parent.parent) + "\n")
-    env = _clean_env(GAN_TUTORIAL_DATA=str(real_data), OMP_NUM_THREADS="1")
+    env = _clean_env(GAN_TUTORIAL_DATA=str(mnist_data), OMP_NUM_THREADS="1")
     work = tmp_path / "elsewhere"
     work.mkdir()
 
