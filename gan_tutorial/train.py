@@ -482,7 +482,8 @@ class GANTrainer:
         if interrupted_again:
             h.interrupted, h.stop_reason = True, "interrupted"
         if h.stop_reason and self.is_main_process:
-            why = {"interrupted": "Interrupted", "time budget": f"Time budget of {max_minutes} min used up"}
+            why = {"interrupted": "Interrupted",
+                   "time budget": f"Time budget of {_format_minutes(max_minutes or 0)} used up"}
             tqdm.write(f"{why[h.stop_reason]} after {h.iterations} iterations "
                        f"({h.epochs_done} of {epochs} epochs complete); the models keep what they "
                        f"learned{f' and are saved in {checkpoint}' if checkpoint else ''}. "
