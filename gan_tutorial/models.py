@@ -55,7 +55,8 @@ def _check_input(owner: str, what: str, x: torch.Tensor, *expected: tuple[int, .
     batched = any(x.dim() == len(shape) + 1 for shape in expected)
     given = _shape_text(x.shape) if batched else f"a tensor of shape {tuple(x.shape)}"
     wanted = " or ".join(_shape_text((0, *shape)) for shape in expected)
-    raise ValueError(f"{owner} expects {what} of shape {wanted}, got {given}")
+    hint = ": make it with torch.randn(n, *G.latent_shape)" if what == "noise" else ""
+    raise ValueError(f"{owner} expects {what} of shape {wanted}, got {given}{hint}")
 
 
 # ---------------------------------------------------------------- fully connected GAN
