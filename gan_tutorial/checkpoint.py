@@ -57,6 +57,14 @@ def tmp_path_for(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + ".tmp")
 
 
+def _remove(tmp: Path) -> None:
+    """Delete a temporary file if it is there; never mask the error being handled."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _prepare_folder(path: Path) -> None:
     """Create ``path``'s folder, or raise an ``OSError`` that names the culprit and the fix."""
     if path.is_dir():
@@ -77,6 +85,10 @@ def _prepare_folder(path: Path) -> None:
             f"Cannot write checkpoint {path}: no permission to create its folder "
             f"{path.parent} ({err.strerror}). Choose a checkpoint path in a folder you can "
             f"write to.") from err
+    except OSError as err:  # e.g. a read-only file system
+        raise type(err)(err.errno, f"Cannot write checkpoint {path}: creating its folder "
+                                   f"{path.parent} failed ({err.strerror}). Choose another "
+                                   f"checkpoint path.") from err
 
 
 def check_writable(path: str | os.PathLike) -> Path:
@@ -98,10 +110,10 @@ def check_writable(path: str | os.PathLike) -> Path:
             f"({err.strerror}). Choose a checkpoint path in a folder you can write to.") from err
     except OSError as err:
         raise type(err)(
-            err.errno, f"Cannot write checkpoint {path}: {err.strerror}. "
-            f"Choose another checkpoint path.") from err
+            err.errno, f"Cannot write checkpoint {path}: creating {tmp.name} next to it failed "
+            f"({err.strerror}). Choose another checkpoint path.") from err
     finally:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
     if path.exists() and not os.access(path, os.W_OK):
         raise PermissionError(f"Cannot write checkpoint {path}: the file is read-only. "
                               f"Make it writable or choose another checkpoint path.")
@@ -125,7 +137,7 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:  # KeyboardInterrupt included: never leave a stale .tmp behind
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
     return path
 
