@@ -9,7 +9,13 @@ temporary folder (passed as ``tmp``), with the environment restored afterwards; 
 real files from the data root with :func:`copy_from_data` (the data root itself is never
 written). It returns what the user now sees (usually the error message) and raises
 :class:`Unhandled` (or any unexpected exception) when the case is not handled. To add a
-case, add one function; :func:`expect_error` and :func:`assert_unchanged` do most checks.
+case, add one function; :func:`expect_error` and :func:`assert_unchanged` do most checks::
+
+    @case("5", "an image folder holding a zero-byte PNG")
+    def zero_byte_png(tmp: Path) -> str:
+        folder = copy_from_data("pokemon/1", tmp)
+        (folder / "broken.png").write_bytes(b"")
+        return expect_error(lambda: load_pokemon(folder.parent, ...), ValueError, "broken.png")
 
 Not part of the test run: the unit tests (tests/test_checkpoint.py, test_models.py,
 test_config_runtime.py) cover the same cases; this script shows them as a user meets them.
