@@ -25,6 +25,9 @@ from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
+from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, load_checkpoint,
+                         optimizer_mismatches, raise_if_incompatible, save_checkpoint,
+                         state_dict_mismatches)
 from .interrupts import deferred_interrupt
 from .precision import autocast, grad_scaler, resolve_precision
 from .runtime import get_device
@@ -408,6 +411,8 @@ class GANTrainer:
             raise ValueError(f"max_minutes must be positive, got {max_minutes!r}")
         if evaluate is not None and not eval_every:
             raise ValueError("evaluate needs eval_every: how many iterations between evaluations")
+        if checkpoint is not None and self.is_main_process:
+            check_writable(checkpoint)  # fail now, not after the first epoch
         h = self.history
         h.interrupted, h.stop_reason = False, None
         started = time.monotonic()
@@ -516,9 +521,21 @@ class GANTrainer:
 
     # ------------------------------------------------------------ checkpoints
     def save(self, path: str | os.PathLike) -> Path:
-        """Write models, optimisers, fixed noise and history to ``path`` (atomically)."""
+        """Write models, optimisers, fixed noise and history to ``path`` (atomically).
+
+        Raises :class:`~gan_tutorial.checkpoint.NonFiniteStateError` (and writes nothing)
+        when a network's weights hold NaN or inf, so a diverged run never replaces a good
+        checkpoint.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        for name, net in (("generator", self.G), ("discriminator", self.D)):
+            bad = first_non_finite(net.state_dict())
+            if bad is not None:
+                raise NonFiniteStateError(
+                    path, f"refusing to write it: the {name}'s weights hold NaN or inf ({bad}), "
+                          f"so training has diverged after {self.history.iterations} iterations. "
+                          f"The file already there (if any) is kept. Lower the learning rate or "
+                          f"check the data for NaN/inf, then resume from the last good checkpoint.")
         state = {
             "generator": self.G.state_dict(),
             "discriminator": self.D.state_dict(),
@@ -527,29 +544,60 @@ class GANTrainer:
             "fixed_noise": self.fixed_noise.cpu(),
             "history": self.history.state_dict(),
         }
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, path)  # a crash mid-save never leaves a half-written checkpoint
-        return path
+        return save_checkpoint(path, state)  # tmp file + os.replace: a crash keeps the old one
 
     def load(self, path: str | os.PathLike) -> History:
-        """Restore everything :meth:`save` wrote; the next ``fit`` continues from there."""
+        """Restore everything :meth:`save` wrote; the next ``fit`` continues from there.
+
+        Everything is checked before anything is assigned: a file that is damaged, not a
+        checkpoint, or saved by another architecture raises
+        :class:`~gan_tutorial.checkpoint.CheckpointError` and leaves the trainer unchanged.
+        """
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"No checkpoint at {path}. Train with fit(..., checkpoint="
                                     f"{str(path)!r}) first to create one.")
-        state = torch.load(path, map_location=self.device, weights_only=True)
+        state = load_checkpoint(path, map_location=self.device)
+        problems = (state_dict_mismatches("generator", self.G, state["generator"])
+                    + state_dict_mismatches("discriminator", self.D, state["discriminator"]))
+        if not problems:  # optimiser shapes follow the networks': check them only when those fit
+            problems = (optimizer_mismatches("generator optimizer (opt_g)", self.opt_g, state["opt_g"])
+                        + optimizer_mismatches("discriminator optimizer (opt_d)", self.opt_d,
+                                               state["opt_d"]))
+        noise = state["fixed_noise"]
+        latent = tuple(self.G.latent_shape)
+        if not isinstance(noise, torch.Tensor) or tuple(noise.shape[1:]) != latent:
+            found = tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__
+            problems.append(f"fixed_noise: expected shape (n, {', '.join(map(str, latent))}), "
+                            f"found {found}")
+        try:
+            history = History.from_state_dict(state["history"])
+        except (TypeError, ValueError) as err:
+            problems.append(f"history: cannot be restored ({err})")
+        raise_if_incompatible(path, problems)
+
+        # All checked: assign. Keep this machine's optimiser implementation (foreach, fused,
+        # capturable), which describes how to step here, not what was learned.
         self.G.load_state_dict(state["generator"])
         self.D.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.fixed_noise = state["fixed_noise"].to(self.device)
-        self.history = History.from_state_dict(state["history"])
+        for opt, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+            saved = dict(state[key])
+            saved["param_groups"] = [
+                {**group, **{k: mine[k] for k in ("foreach", "fused", "capturable",
+                                                  "differentiable") if k in mine}}
+                for group, mine in zip(saved["param_groups"], opt.param_groups)]
+            opt.load_state_dict(saved)
+        self.fixed_noise = noise.to(self.device)
+        self.history = history
         return self.history
 
     def resume_if_possible(self, path: str | os.PathLike) -> bool:
-        """Load ``path`` when it exists; return whether a checkpoint was loaded."""
-        if Path(path).is_file():
+        """Load ``path`` when it exists; return whether a checkpoint was loaded.
+
+        A file that exists but cannot be loaded raises rather than being skipped: training
+        afresh would overwrite it at the first save.
+        """
+        if Path(path).exists():
             self.load(path)
             return True
         return False
