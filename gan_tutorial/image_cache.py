@@ -289,7 +289,8 @@ class CachedImageFolder(InMemoryImages):
         finally:
             tmp.unlink(missing_ok=True)
         manifest = {"format": CACHE_FORMAT, "folder": str(self.root), "shape": [n, 3, size, size],
-                    "crc32": crc, "classes": self.classes,
+                    "crc32": crc, "classes": self.classes, "image_size": size,
+                    "whole_folder": self.files == self._all_files,
                     "files": [[f.relpath, f.size, f.mtime_ns] for f in self.files]}
         fd, tmp_manifest = tempfile.mkstemp(prefix=self._stem, suffix=".json.tmp", dir=location)
         with os.fdopen(fd, "w") as f:
@@ -299,8 +300,10 @@ class CachedImageFolder(InMemoryImages):
         self._remove_stale()
 
     def _remove_stale(self) -> None:
-        """Delete caches of this folder that describe files which changed or disappeared."""
+        """Delete caches of this folder that describe files which changed or disappeared,
+        and, after a whole-folder build, the older whole-folder caches of the same size."""
         current = {(f.relpath, f.size, f.mtime_ns) for f in self._all_files}
+        whole = self.files == self._all_files
         for manifest_path in self.cache_path.parent.glob(f"{self.root.name}-*.json"):
             if manifest_path == self.manifest_path:
                 continue
@@ -308,7 +311,9 @@ class CachedImageFolder(InMemoryImages):
                 manifest = json.loads(manifest_path.read_text())
                 if manifest.get("folder") != str(self.root):
                     continue
-                stale = any(tuple(f) not in current for f in manifest["files"])
+                stale = (any(tuple(f) not in current for f in manifest["files"])
+                         or (whole and manifest.get("whole_folder")
+                             and manifest.get("image_size") == self.image_size))
             except (OSError, ValueError, KeyError, TypeError):
                 stale = True
             if stale:
