@@ -6,8 +6,9 @@ below, or the modules (``models``, ``data``, ``train``, ``plots``, ``animation``
 """
 from .animation import progress_animation, save_progress_gif, show_progress
 from .config import full_or_quick, quick_mode
-from .data import (DatasetNotFoundError, data_root, first_images, image_transform,
-                   limit_dataset, load_celeba, load_image_folder, load_mnist, load_pokemon, make_loader)
+from .data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError, data_root,
+                   find_unreadable_images, first_images, image_transform, limit_dataset,
+                   load_celeba, load_image_folder, load_mnist, load_pokemon, make_loader)
 from .metrics import diversity, diversity_curve, diversity_ratio
 from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCGANGenerator,
                      FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,
