@@ -46,7 +46,7 @@ def inception_unavailable_reason() -> str | None:
                 "`pip install torch-fidelity` (or `pip install torchmetrics[image]`).")
     path = inception_weights_path()
     if not path.is_file():
-        return (f"FID needs Inception's weights (92 MB), which are not in {path}. On a machine with "
+        return (f"FID needs Inception's weights (about 90 MB), which are not in {path}. On a machine with "
                 f"internet run once `python -c \"from gan_tutorial.fid import download_inception_weights; "
                 f"download_inception_weights()\"`, or download {INCEPTION_WEIGHTS_URL} and copy it "
                 f"to {path} (set TORCH_HOME to use another cache folder). Until then the lessons "
@@ -134,7 +134,8 @@ def image_fid(fake: torch.Tensor, real: torch.Tensor, feature: nn.Module | None 
     return _fake_fid(metric, fake, feature, batch_size)
 
 
-def image_quality(fake: torch.Tensor, real: torch.Tensor, feature: nn.Module | None = None) -> dict[str, float]:
+def image_quality(fake: torch.Tensor, real: torch.Tensor,
+                  feature: nn.Module | None = None) -> dict[str, float]:
     """``{"fid": ...}`` when FID can run here, else ``{"diversity_ratio": ...}`` with a warning saying why."""
     if feature is None and not fid_available():
         warnings.warn(inception_unavailable_reason(), stacklevel=2)

@@ -146,6 +146,20 @@ def mnist_frechet_distance(fake: torch.Tensor, real: torch.Tensor) -> float:
     return MNISTFrechetDistance(real)(fake)
 
 
+def mnist_frechet_reference(real: torch.Tensor, other_real: torch.Tensor, seed: int = 0) -> dict[str, float]:
+    """The Fréchet distance's reference points against ``real``, to read a run's numbers by.
+
+    ``"real vs real"``: distance of ``other_real`` (disjoint real digits, as many as the
+    fakes you score) — the floor a perfect generator reaches at that sample size.
+    ``"noise"``: distance of as many uniform-noise images — the ceiling. The dict plugs
+    into ``plot_metric(history, "frechet_distance", reference=...)``.
+    """
+    frechet = MNISTFrechetDistance(real)
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.rand(other_real.shape, generator=generator) * 2 - 1
+    return {"real vs real": frechet(other_real), "noise": frechet(noise)}
+
+
 @torch.no_grad()
 def classify_digits(images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Class probabilities ``(n, 10)`` the shipped MNIST classifier gives ``images``."""

@@ -180,11 +180,13 @@ def plot_diversity(history: History, real: torch.Tensor, ax: plt.Axes | None = N
 
 
 def plot_metric(history: History, key: str, ax: plt.Axes | None = None,
-                reference: dict[str, float] | None = None, ylabel: str | None = None) -> plt.Axes:
+                reference: dict[str, float] | None = None, ylabel: str | None = None,
+                log: bool = False) -> plt.Axes:
     """One quality metric over training, from ``history.metrics[key]`` at ``history.metric_iterations``.
 
-    ``reference`` draws labelled horizontal lines, e.g. ``{"real vs real": 1.2}`` for the
-    real-data floor of a Fréchet distance.
+    ``reference`` draws labelled horizontal lines, e.g. the real-data floor and noise
+    ceiling of ``mnist_frechet_reference``; ``log`` uses a logarithmic y axis (useful for
+    Fréchet distances, which fall by orders of magnitude).
     """
     metrics = getattr(history, "metrics", None) or {}
     if key not in metrics:
@@ -197,6 +199,8 @@ def plot_metric(history: History, key: str, ax: plt.Axes | None = None,
     for i, (label, value) in enumerate((reference or {}).items()):
         ax.axhline(value, color=f"C{i + 1}", linestyle="--", linewidth=1, label=label)
     ax.set(title=f"{key.replace('_', ' ')} during training", xlabel="iteration", ylabel=ylabel or key)
+    if log:
+        ax.set_yscale("log")
     if reference:
         ax.legend()
     return ax

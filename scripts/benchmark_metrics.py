@@ -65,7 +65,7 @@ def main() -> None:
     G.apply(weights_init)
     D.apply(weights_init)
     trainer = GANTrainer(G, D, device="cpu")
-    batch = load_mnist(split="train", image_size=64, limit=100).images[:100].float() / 127.5 - 1
+    batch = fake64[:100]
     trainer.train_step(batch)  # warm-up
     step = best_seconds(lambda: trainer.train_step(batch), args.repeats)
     setup = best_seconds(lambda: mnist_evaluator(real, n=n), args.repeats)

@@ -56,7 +56,8 @@ class BlobGenerator(nn.Module):
         self.gain = nn.Parameter(torch.ones(1))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return nn.functional.interpolate((self.gain * z).tanh(), size=32, mode="bilinear", align_corners=False)
+        z = (self.gain * z).tanh()
+        return nn.functional.interpolate(z, size=32, mode="bilinear", align_corners=False)
 
 
 def blob_trainer() -> GANTrainer:

@@ -7,15 +7,16 @@ from torchvision.transforms.functional import gaussian_blur
 
 from gan_tutorial.data import load_mnist
 from gan_tutorial.metrics import (MNISTFrechetDistance, classify_digits, digit_distribution, mnist_evaluator,
-                                  mnist_frechet_distance, mnist_quality, predicted_digits)
+                                  mnist_frechet_distance, mnist_frechet_reference, mnist_quality,
+                                  predicted_digits)
 from gan_tutorial.mnist_classifier import WEIGHTS_PATH, WEIGHTS_SHA256, load_mnist_classifier, sha256_of
 from gan_tutorial.models import FCDiscriminator, FCGenerator
 from gan_tutorial.train import GANTrainer
 
 
 @pytest.fixture(scope="module")
-def mnist_test(real_data):
-    return load_mnist(real_data, split="test")
+def mnist_test(mnist_data):
+    return load_mnist(mnist_data, split="test")
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,8 @@ def test_classifier_reaches_99_percent_on_mnist_test(mnist_test):
     assert accuracy >= 0.99, f"test accuracy {accuracy:.4f}"
 
 
-def test_lesson_02_sized_digits_are_resized_inside_the_metric(real_data):
-    test64 = load_mnist(real_data, image_size=64, split="test")
+def test_lesson_02_sized_digits_are_resized_inside_the_metric(mnist_data):
+    test64 = load_mnist(mnist_data, image_size=64, split="test")
     assert test64.images.shape[-1] == 64
     accuracy = (predicted_digits(test64.images[:1000]) == test64.labels[:1000]).double().mean().item()
     assert accuracy >= 0.98, f"accuracy on 64x64 digits {accuracy:.4f}"
@@ -84,6 +85,8 @@ def test_frechet_distance_orders_real_blurred_noise(digits, floor):
     assert floor < blurred[0] < blurred[1] < blurred[2] < noise
     assert floor < noisy[0] < noisy[1] < noisy[2] < noise
     assert to_real_a(real_a) == pytest.approx(0.0, abs=1e-2 * floor)
+    assert mnist_frechet_reference(real_a, real_b) == {"real vs real": pytest.approx(floor, rel=1e-4),
+                                                       "noise": pytest.approx(noise, rel=0.05)}
 
 
 def test_real_digits_cover_all_ten_confidently(digits):
