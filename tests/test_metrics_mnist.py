@@ -155,3 +155,17 @@ def test_evaluator_scores_the_same_noise_each_time(digits, floor):
 def test_evaluator_needs_two_samples(digits):
     with pytest.raises(ValueError, match="n must be at least 2"):
         mnist_evaluator(digits[0], n=1)
+
+
+def test_evaluator_scores_lesson_02_sized_generators(digits):
+    from gan_tutorial.models import DCGANDiscriminator, DCGANGenerator
+
+    torch.manual_seed(0)
+    trainer = GANTrainer(DCGANGenerator(nz=8, ngf=4, nc=1, image_size=64),
+                         DCGANDiscriminator(ndf=4, nc=1, image_size=64), device="cpu", n_fixed=4)
+    norms = [m for m in trainer.G.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    running_mean = [m.running_mean.clone() for m in norms]
+    assert norms
+    stats = mnist_evaluator(digits[0][:500], n=100, batch_size=50)(trainer)
+    assert 0 < stats["frechet_distance"] < float("inf") and 1 <= stats["digits_covered"] <= 10
+    assert all(torch.equal(m.running_mean, before) for m, before in zip(norms, running_mean))  # sampling left BatchNorm alone
