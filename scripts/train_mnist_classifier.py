@@ -1,6 +1,6 @@
 """Train the small MNIST classifier behind the offline quality metrics and ship its weights.
 
-    nice python scripts/train_mnist_classifier.py            # ~3 CPU minutes, 1 thread
+    nice python scripts/train_mnist_classifier.py            # about 4 minutes on one quiet core
 
 Seeded and deterministic on one machine (one thread, deterministic algorithms); other
 CPUs or torch versions may differ in the last bits, so a retrained file has a new
