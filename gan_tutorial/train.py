@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
@@ -157,6 +158,11 @@ def _adam(params, lr: float, betas: tuple[float, float], device: torch.device) -
         return torch.optim.Adam(params, lr=lr, betas=betas, foreach=device.type != "cpu")
 
 
+def _unwrap(module: nn.Module) -> nn.Module:
+    """The model inside a DistributedDataParallel wrapper (see gan_tutorial.distributed)."""
+    return module.module if isinstance(module, DistributedDataParallel) else module
+
+
 def _has_conv(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
 
@@ -232,17 +238,13 @@ class GANTrainer:
         self.history = History()
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick kernels
-
-    @property
-    def is_main_process(self) -> bool:
-        """False on every process but rank 0 of a distributed run: those do not write files."""
-        return not (torch.distributed.is_available() and torch.distributed.is_initialized()) \
-            or torch.distributed.get_rank() == 0
+        # Distributed training (gan_tutorial.distributed) wraps G and D in DDP and sets this
+        # to False on every rank but 0: those ranks train but write and print nothing.
+        self.is_main_process = True
 
     def noise(self, n: int) -> torch.Tensor:
         """``n`` latent vectors z ~ N(0, I) shaped for the generator."""
-        latent_shape = getattr(self.G, "module", self.G).latent_shape  # .module: a DDP wrapper
-        return torch.randn(n, *latent_shape, device=self.device)
+        return torch.randn(n, *_unwrap(self.G).latent_shape, device=self.device)
 
     def autocast(self):
         """Forward passes inside this context run in the trainer's precision."""
@@ -304,20 +306,21 @@ class GANTrainer:
         images until they catch up.
         """
         noise = self.noise(n) if noise is None else noise.to(self.device)
-        was_training = self.G.training
-        self.G.eval()
-        norms = [m for m in self.G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        G = _unwrap(self.G)  # not through DDP: sampling is local to each process
+        was_training = G.training
+        G.eval()
+        norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         tracking = [m.track_running_stats for m in norms]
         if batch_stats:
             for m in norms:  # training-mode BatchNorm that neither reads nor updates running stats
                 m.train()
                 m.track_running_stats = False
         try:
-            return self.G(noise).float().cpu().contiguous()
+            return G(noise).float().cpu().contiguous()
         finally:
             for m, track in zip(norms, tracking):
                 m.track_running_stats = track
-            self.G.train(was_training)
+            G.train(was_training)
 
     def snapshot(self) -> None:
         """Keep the generator's output on the fixed noise, for the progress animation."""
@@ -528,7 +531,8 @@ class GANTrainer:
         checkpoint.
         """
         path = Path(path)
-        for name, net in (("generator", self.G), ("discriminator", self.D)):
+        G, D = _unwrap(self.G), _unwrap(self.D)
+        for name, net in (("generator", G), ("discriminator", D)):
             bad = first_non_finite(net.state_dict())
             if bad is not None:
                 raise NonFiniteStateError(
@@ -537,8 +541,8 @@ class GANTrainer:
                           f"The file already there (if any) is kept. Lower the learning rate or "
                           f"check the data for NaN/inf, then resume from the last good checkpoint.")
         state = {
-            "generator": self.G.state_dict(),
-            "discriminator": self.D.state_dict(),
+            "generator": G.state_dict(),
+            "discriminator": D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "fixed_noise": self.fixed_noise.cpu(),
@@ -558,14 +562,15 @@ class GANTrainer:
             raise FileNotFoundError(f"No checkpoint at {path}. Train with fit(..., checkpoint="
                                     f"{str(path)!r}) first to create one.")
         state = load_checkpoint(path, map_location=self.device)
-        problems = (state_dict_mismatches("generator", self.G, state["generator"])
-                    + state_dict_mismatches("discriminator", self.D, state["discriminator"]))
+        G, D = _unwrap(self.G), _unwrap(self.D)
+        problems = (state_dict_mismatches("generator", G, state["generator"])
+                    + state_dict_mismatches("discriminator", D, state["discriminator"]))
         if not problems:  # optimiser shapes follow the networks': check them only when those fit
             problems = (optimizer_mismatches("generator optimizer (opt_g)", self.opt_g, state["opt_g"])
                         + optimizer_mismatches("discriminator optimizer (opt_d)", self.opt_d,
                                                state["opt_d"]))
         noise = state["fixed_noise"]
-        latent = tuple(self.G.latent_shape)
+        latent = tuple(G.latent_shape)
         if not isinstance(noise, torch.Tensor) or tuple(noise.shape[1:]) != latent:
             found = tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__
             problems.append(f"fixed_noise: expected shape (n, {', '.join(map(str, latent))}), "
@@ -578,8 +583,8 @@ class GANTrainer:
 
         # All checked: assign. Keep this machine's optimiser implementation (foreach, fused,
         # capturable), which describes how to step here, not what was learned.
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
+        G.load_state_dict(state["generator"])
+        D.load_state_dict(state["discriminator"])
         for opt, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
             saved = dict(state[key])
             saved["param_groups"] = [
