@@ -214,3 +214,20 @@ def test_sample_draws_from_a_run_and_from_a_notebook_checkpoint(tmp_path, mnist_
     capsys.readouterr()
     assert run_cli("sample", notebook_style, "--lesson", "02", "-o", grid) == 1  # wrong architecture
     assert "cannot load" in one_line_error(capsys)
+
+
+def test_eval_every_records_mnist_metrics(tmp_path, mnist_data):
+    out = tmp_path / "run"
+    assert run_cli("train", "01", "--setting", "quick", "--limit", "300", "--epochs", "1",
+                   "--eval-every", "2", "--eval-images", "100", "--out", out) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"frechet_distance", "digits_covered"} <= set(summary["metrics"])
+    assert summary["metrics"]["frechet_distance"] > 0
+    assert (out / "metrics.png").is_file()
+    trainer = GANTrainer(*build_models(preset("01")), device="cpu")
+    assert trainer.load(out / "checkpoint.pt").metric_iterations == [0, 2, 3]
+
+
+def test_eval_every_is_refused_for_colour_lessons(tmp_path, capsys):
+    assert run_cli("train", "04", "--setting", "quick", "--eval-every", "2", "--out", tmp_path) == 2
+    assert "--eval-every" in one_line_error(capsys)

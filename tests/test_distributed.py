@@ -134,11 +134,12 @@ def test_cli_under_torchrun_trains_identical_replicas_and_resumes(tmp_path, mnis
     out = tmp_path / "run"
     args = ["-m", "gan_tutorial", "train", "01", "--setting", "quick", "--limit", "400",
             "--device", "cpu", "--print-every", "1", "--out", str(out)]
-    first = torchrun(*args, "--epochs", "1", cwd=tmp_path)
+    first = torchrun(*args, "--epochs", "1", "--eval-every", "1", "--eval-images", "50", cwd=tmp_path)
     assert first.stdout.count("done:") == 1  # rank 0 alone reports
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["global_batch_size"] == 200
     assert summary["replicas_identical"] is True
+    assert "frechet_distance" in summary["metrics"]  # the evaluator works on DDP-wrapped models
     assert summary["iterations"] == 2  # 400 items / (2 processes x 100) per epoch
     assert sorted(p.name for p in out.iterdir() if p.suffix == ".pt") == ["checkpoint.pt"]
 
