@@ -354,11 +354,11 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
     nrow = max(1, round(math.sqrt(len(fake))))
     save_image(fake, out / "samples.png", nrow=nrow, normalize=True, value_range=(-1, 1))
     fig = show_real_vs_fake(first_images(dataset, len(fake)), fake, nrow=nrow)
-    fig.savefig(out / "real_vs_fake.png", dpi=80)
+    fig.savefig(out / "real_vs_fake.png", dpi=80, bbox_inches="tight")
     plt.close(fig)
     if history.iterations:
         fig = plot_training(history, smooth=max(1, min(50, history.iterations // 20)))
-        fig.savefig(out / "curves.png", dpi=80)
+        fig.savefig(out / "curves.png", dpi=80, bbox_inches="tight")
         plt.close(fig)
     metrics = getattr(history, "metrics", None) or {}
     if metrics:
@@ -415,7 +415,7 @@ def _plot_metrics(history, path: Path) -> None:
     for ax, name in zip(axes[:, 0], names):
         plot_metric(history, name, ax=ax, log="frechet" in name)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
 
 
