@@ -11,7 +11,7 @@ from .data import (DatasetNotFoundError, data_root, first_images, image_transfor
 from .fid import InceptionUnavailableError, fid_available, fid_evaluator, image_fid, image_quality
 from .metrics import (classify_digits, digit_distribution, diversity, diversity_curve, diversity_ratio,
                       mnist_evaluator, mnist_frechet_distance, mnist_frechet_reference, mnist_quality,
-                      predicted_digits)
+                      mnist_reference_digits, predicted_digits)
 from .mnist_classifier import MNISTClassifier, load_mnist_classifier
 from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCGANGenerator,
                      FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,

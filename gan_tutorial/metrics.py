@@ -11,6 +11,7 @@ lessons lives in ``gan_tutorial.fid``.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import torch
@@ -140,10 +141,28 @@ def mnist_frechet_distance(fake: torch.Tensor, real: torch.Tensor) -> float:
     classifier's 128 penultimate features instead of Inception's 2048), so lower is
     better and 0 means identical statistics. It is NOT comparable with the Inception-space
     FID numbers of papers, and like FID it depends on the number of images: two
-    disjoint samples of 1,000 real test digits give about 6 (the real-data floor),
-    uniform noise about 750 (the ceiling); compare runs with the same ``n``.
+    disjoint random samples of 1,000 real test digits give about 6–10 (the real-data
+    floor), uniform noise about 750–790 (the ceiling); compare runs with the same ``n``.
     """
     return MNISTFrechetDistance(real)(fake)
+
+
+def mnist_reference_digits(n: int = 1000, seed: int = 0,
+                           root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two disjoint random samples of ``n`` MNIST test digits (uint8, 28×28): ``real, other_real``.
+
+    Score fakes against ``real``; ``other_real`` gives the real-data floor
+    (:func:`mnist_frechet_reference`). Drawn at random (seeded), not the first ``n``: the
+    test set's first 5,000 digits come from cleaner writers than its last 5,000, so the
+    first 1,000 would make too low a floor.
+    """
+    from .data import load_mnist
+
+    images = load_mnist(root, split="test").images
+    if 2 * n > len(images):
+        raise ValueError(f"n={n} needs {2 * n} test digits, MNIST test has {len(images)}")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    return images[order[:n]], images[order[n:2 * n]]
 
 
 def mnist_frechet_reference(real: torch.Tensor, other_real: torch.Tensor, seed: int = 0) -> dict[str, float]:
@@ -218,6 +237,7 @@ def mnist_evaluator(real: torch.Tensor, n: int = 1000, seed: int = 0, batch_size
                     confidence: float = 0.9) -> Callable[[GANTrainer], dict[str, float]]:
     """``fn(trainer) -> mnist_quality numbers`` for ``trainer.fit(..., evaluate=fn, eval_every=N)``.
 
+    ``real``: real digits to compare with, e.g. ``mnist_reference_digits(1000)[0]``.
     The real digits' features are computed once. The ``n`` noise vectors come from the
     evaluator's own ``torch.Generator`` seeded with ``seed`` and are drawn once, so every
     evaluation scores the same latent points (a smoother curve) and the global RNG, hence
