@@ -211,7 +211,7 @@ def digit_distribution(probabilities: torch.Tensor, confidence: float = 0.9,
     counts = torch.bincount(probabilities.argmax(1), minlength=10).double()
     shares = counts / n
     nonzero = shares[shares > 0]
-    entropy = float(-(nonzero * nonzero.log2()).sum())
+    entropy = max(0.0, float(-(nonzero * nonzero.log2()).sum()))  # no -0.0 for one digit
     return {
         "digits_covered": float((shares >= min_share).sum()),
         "top_digit_share": float(shares.max()),
