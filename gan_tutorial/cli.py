@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="arithmetic precision for training; checkpoints stay fp32 [default: auto]")
     train.add_argument("--max-minutes", type=_positive_float,
                        help="stop cleanly after this much training time, with a checkpoint")
+    train.add_argument("--eval-every", type=_positive_int,
+                       help="iterations between quality evaluations (MNIST classifier numbers, "
+                            "FID or diversity) [default: about 20 per run, at least 25 apart]")
+    train.add_argument("--no-eval", action="store_true", help="skip the quality evaluations")
     train.add_argument("--out", type=Path, default=None,
                        help="output folder [default: runs/lesson<NN>_<setting>]")
     train.add_argument("--print-every", type=_positive_int, default=50,
@@ -276,6 +280,12 @@ def train(args: argparse.Namespace) -> int:
             raise CLIError("--max-minutes needs a GANTrainer with fit(max_minutes=...); "
                            "this version has none")
         fit_kwargs["max_minutes"] = args.max_minutes
+    if not args.no_eval:
+        from .lessons import make_evaluator
+
+        total = config.epochs * len(loader)
+        fit_kwargs["evaluate"] = make_evaluator(config, root=args.data_root)
+        fit_kwargs["eval_every"] = args.eval_every or max(25, total // 20)
     tty = sys.stderr.isatty()
     started = time.perf_counter()
     history = trainer.fit(loader, config.epochs, snapshot_every=config.snapshot_every,

@@ -259,3 +259,24 @@ def load_dataset(config: RunConfig, root: str | None = None) -> Dataset:
     if config.dataset == "image_folder":
         return data.load_image_folder(limit=config.limit, **kwargs)
     raise ValueError(f"unknown dataset {config.dataset!r}: choose one of {', '.join(DATASETS)}")
+
+
+def make_evaluator(config: RunConfig, n: int | None = None, root: str | None = None):
+    """The quality numbers for a lesson, as ``fit(..., evaluate=...)`` takes them.
+
+    Digits (lessons 01, 02): the shipped MNIST classifier's Fréchet distance and digit
+    coverage, against ``n`` (default 1,000) real test digits. Colour images: Inception FID
+    against ``n`` (default 200) training images when its weights are available, else the
+    diversity ratio (see :mod:`gan_tutorial.fid`).
+    """
+    if config.dataset == "mnist":
+        from .metrics import mnist_evaluator
+
+        n = n or 1000
+        real = data.first_images(data.load_mnist(root, split="test", limit=n), n)
+        return mnist_evaluator(real, n=n, seed=config.seed)
+    from .fid import fid_evaluator
+
+    n = n or 200
+    real = data.first_images(data.limit_dataset(load_dataset(replace(config, limit=None), root), n), n)
+    return fid_evaluator(real, n=n, seed=config.seed)
