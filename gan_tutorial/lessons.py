@@ -22,8 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from . import data, models
-
-SETTINGS = ("quick", "class", "full")
+from .config import SETTINGS
 
 
 @dataclass(frozen=True)
