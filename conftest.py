@@ -72,3 +72,11 @@ def celeba_data() -> Path:
 def pokemon_data() -> Path:
     """The data root, holding pokemon/<class>/ (skips with how-to when missing)."""
     return _require("Pokémon")
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The data root, for tests that use several datasets (skips with how-to if one is missing)."""
+    for name in ("MNIST", "Pokémon", "CelebA"):
+        _require(name)
+    return data_status().root

@@ -252,7 +252,7 @@ def mnist_evaluator(real: torch.Tensor, n: int = 1000, seed: int = 0, batch_size
 
     def evaluate(trainer: GANTrainer) -> dict[str, float]:
         if not noise:
-            noise.append(torch.randn(n, *trainer.G.latent_shape, generator=generator))
+            noise.append(torch.randn(n, *trainer.latent_shape, generator=generator))
         fake = torch.cat([trainer.sample(chunk) for chunk in noise[0].split(batch_size)])
         return {"frechet_distance": frechet(fake),
                 **digit_distribution(classify_digits(fake), confidence)}

@@ -168,14 +168,15 @@ def test_in_memory_mnist_matches_the_torchvision_pipeline(mnist_data, size):
         (a, label_a), (b, label_b) = fast[i], slow[i]
         assert a.shape == b.shape == (1, size, size) and a.dtype == torch.float32
         assert label_a == label_b
-        tolerance = 1e-6 if size == 28 else 0.05  # resize: tensor vs PIL, within rounding
-        assert (a - b).abs().mean() < tolerance
+        assert (a - b).abs().max() < 1e-6  # the uint8 resize gives PIL's very pixels
 
 
 def test_in_memory_datasets_load_without_workers(mnist_data, pokemon_data):
     digits = load_mnist(mnist_data, split="test", download=False, limit=100)
     assert make_loader(digits, 10).num_workers == 0
-    files = load_pokemon(pokemon_data, download=False, limit=100)
+    files = load_pokemon(pokemon_data, download=False, limit=100, cache=False)
     assert make_loader(files, 10).num_workers >= 1
+    cached = load_pokemon(pokemon_data, download=False, limit=100)
+    assert make_loader(cached, 10).num_workers == 0
     with pytest.raises(ValueError, match="uint8"):
         data.InMemoryImages(torch.zeros(2, 1, 4, 4), torch.zeros(2))
