@@ -332,7 +332,8 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
 
     from .animation import save_progress_gif
     from .data import first_images
-    from .plots import plot_training, show_real_vs_fake
+    from .lessons import quality_references
+    from .plots import plot_metric, plot_training, show_real_vs_fake
 
     history = trainer.history
     fake = trainer.sample(trainer.fixed_noise)
@@ -345,9 +346,16 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         fig = plot_training(history, smooth=max(1, min(50, history.iterations // 20)))
         fig.savefig(out / "curves.png", dpi=80)
         plt.close(fig)
-    metrics = getattr(history, "metrics", None) or {}
+    metrics = history.metrics
+    references = quality_references(config, root=args.data_root) if metrics else {}
     if metrics:
-        _plot_metrics(history, out / "metrics.png")
+        fig, axes = plt.subplots(len(metrics), 1, figsize=(8, 3 * len(metrics)), squeeze=False)
+        for ax, key in zip(axes[:, 0], metrics):
+            plot_metric(history, key, ax=ax, reference=references.get(key),
+                        log=key == "frechet_distance")
+        fig.tight_layout()
+        fig.savefig(out / "metrics.png", dpi=80)
+        plt.close(fig)
     if history.snapshots:
         save_progress_gif(history, out / "progress.gif")
 
@@ -377,27 +385,14 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         "final": last,
         "replicas_identical": identical,
         "metrics": {name: values[-1] for name, values in metrics.items() if values},
+        "metric_references": references,
+        "evaluation_seconds_this_run": round(history.eval_seconds, 3),
         "files": sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) + [SUMMARY_NAME],
         "torch": torch.__version__, "gan_tutorial": __version__,
     }
     summary["files"] = sorted(set(summary["files"]))
     _write_json(previous, summary)
     return summary
-
-
-def _plot_metrics(history, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    names = list(history.metrics)
-    fig, axes = plt.subplots(len(names), 1, figsize=(8, 3 * len(names)), squeeze=False)
-    steps = getattr(history, "metric_iterations", None)
-    for ax, name in zip(axes[:, 0], names):
-        values = history.metrics[name]
-        ax.plot(steps if steps and len(steps) == len(values) else range(len(values)), values, "o-")
-        ax.set(title=name, xlabel="iteration")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 # ------------------------------------------------------------------------------ sample
