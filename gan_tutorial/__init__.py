@@ -5,7 +5,7 @@ below, or the modules (``models``, ``data``, ``train``, ``plots``, ``animation``
 ``metrics``, ``fid``, ``mnist_classifier``) directly.
 """
 from .animation import progress_animation, save_progress_gif, show_progress
-from .config import full_or_quick, quick_mode
+from .config import full_or_quick, lesson_setting, quick_mode
 from .checkpoint import CheckpointError, check_writable, load_checkpoint
 from .data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError, data_root,
                    find_unreadable_images, first_images, image_transform, limit_dataset,
@@ -13,7 +13,7 @@ from .data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageErr
 from .fid import InceptionUnavailableError, fid_available, fid_evaluator, image_fid, image_quality
 from .metrics import (classify_digits, digit_distribution, diversity, diversity_curve, diversity_ratio,
                       mnist_evaluator, mnist_frechet_distance, mnist_frechet_reference, mnist_quality,
-                      predicted_digits)
+                      mnist_reference_digits, predicted_digits)
 from .mnist_classifier import MNISTClassifier, load_mnist_classifier
 from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCGANGenerator,
                      FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,
@@ -21,6 +21,7 @@ from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCG
 from .plots import (plot_d_outputs, plot_digit_histogram, plot_diversity, plot_epoch_losses,
                     plot_generator_losses, plot_leaky_relu, plot_losses, plot_metric, plot_training,
                     show_checkerboard_demo, show_dataset, show_images, show_real_vs_fake)
+from .lessons import make_evaluator, preset
 from .runtime import get_device, seed_everything
 from .train import GANTrainer, History, TrainingDivergedError, to_uint8
 

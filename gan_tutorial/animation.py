@@ -12,13 +12,16 @@ from .train import History
 
 
 def progress_animation(history: History, nrow: int = 8, interval: int = 400,
-                       max_frames: int = 60, size: float = 5.0) -> animation.ArtistAnimation:
+                       max_frames: int = 60, size: float | None = None) -> animation.ArtistAnimation:
     """A matplotlib animation with one frame per snapshot (at most ``max_frames``, evenly picked)."""
     if not history.snapshots:
         raise ValueError("The history holds no snapshots yet: train first (fit() takes them).")
     n = len(history.snapshots)
     k = min(n, max_frames)
     keep = sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})  # first and last kept
+    if size is None:  # about one screen pixel per image pixel, 5 to 9 inches wide
+        side = grid_image(history.snapshots[0], nrow=nrow).shape[1]
+        size = min(9.0, max(5.0, side / 80))
     fig, ax = plt.subplots(figsize=(size, size), dpi=80)
     ax.set_axis_off()
     frames = []

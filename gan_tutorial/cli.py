@@ -114,10 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-minutes", type=_positive_float,
                        help="stop cleanly after this much training time, with a checkpoint")
     train.add_argument("--eval-every", type=_positive_int,
-                       help="MNIST lessons: measure the Fréchet distance and digit coverage of the "
-                            "generator every N iterations (curves in metrics.png, values in summary.json)")
-    train.add_argument("--eval-images", type=_positive_int, default=1000,
-                       help="generated and real test digits per evaluation [default: 1000]")
+                       help="iterations between quality evaluations (MNIST classifier numbers, "
+                            "FID or diversity) [default: about 20 per run, at least 25 apart]")
+    train.add_argument("--no-eval", action="store_true", help="skip the quality evaluations")
     train.add_argument("--out", type=Path, default=None,
                        help="output folder [default: runs/lesson<NN>_<setting>]")
     train.add_argument("--print-every", type=_positive_int, default=50,
@@ -234,7 +233,6 @@ def train(args: argparse.Namespace) -> int:
     if is_main:
         check_writable(out)
         _check_same_architecture(config, config_file, checkpoint)
-    evaluate = _mnist_evaluator(config, args) if args.eval_every is not None else None
     try:
         device = context.device if context else get_device(args.device)
     except (RuntimeError, ValueError) as err:
@@ -277,13 +275,17 @@ def train(args: argparse.Namespace) -> int:
                   f"{trainer.history.epochs_done + 1} or more to train further", flush=True)
 
     fit_kwargs: dict[str, Any] = {}
-    if evaluate is not None:
-        fit_kwargs.update(evaluate=evaluate, eval_every=args.eval_every)
     if args.max_minutes is not None:
         if not _trainer_accepts("max_minutes", "fit"):
             raise CLIError("--max-minutes needs a GANTrainer with fit(max_minutes=...); "
                            "this version has none")
         fit_kwargs["max_minutes"] = args.max_minutes
+    if not args.no_eval:
+        from .lessons import make_evaluator
+
+        total = config.epochs * len(loader)
+        fit_kwargs["evaluate"] = make_evaluator(config, root=args.data_root)
+        fit_kwargs["eval_every"] = args.eval_every or max(25, total // 20)
     tty = sys.stderr.isatty()
     started = time.perf_counter()
     history = trainer.fit(loader, config.epochs, snapshot_every=config.snapshot_every,
@@ -302,23 +304,6 @@ def train(args: argparse.Namespace) -> int:
         distributed.barrier()
         distributed.cleanup()
     return 0
-
-
-def _mnist_evaluator(config: RunConfig, args: argparse.Namespace):
-    """The offline MNIST quality metric against real test digits (lessons on MNIST only)."""
-    if config.dataset != "mnist":
-        raise CLIError(f"--eval-every: the offline metric scores MNIST digits; lesson {config.lesson} "
-                       f"trains on {config.dataset} (FID for colour images is in gan_tutorial.fid)")
-    if not _trainer_accepts("evaluate", "fit"):
-        raise CLIError("--eval-every needs a GANTrainer with fit(evaluate=...); this version has none")
-    from .data import first_images, load_mnist
-    from .metrics import mnist_evaluator
-
-    try:
-        real = first_images(load_mnist(args.data_root, split="test"), args.eval_images)
-    except FileNotFoundError as err:
-        raise CLIError(str(err), code=EXIT_FAILURE) from None
-    return mnist_evaluator(real, n=args.eval_images, seed=config.seed)
 
 
 def _check_same_architecture(config: RunConfig, config_file: Path, checkpoint: Path) -> None:
@@ -347,7 +332,8 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
 
     from .animation import save_progress_gif
     from .data import first_images
-    from .plots import plot_training, show_real_vs_fake
+    from .lessons import quality_references
+    from .plots import plot_metric, plot_training, show_real_vs_fake
 
     history = trainer.history
     fake = trainer.sample(trainer.fixed_noise)
@@ -360,12 +346,16 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         fig = plot_training(history, smooth=max(1, min(50, history.iterations // 20)))
         fig.savefig(out / "curves.png", dpi=80, bbox_inches="tight")
         plt.close(fig)
-    metrics = getattr(history, "metrics", None) or {}
+    metrics = history.metrics
+    references = quality_references(config, root=args.data_root) if metrics else {}
     if metrics:
-        _plot_metrics(history, out / "metrics.png")
-        summary_metrics = {name: values[-1] for name, values in metrics.items() if values}
-    else:
-        summary_metrics = {}
+        fig, axes = plt.subplots(len(metrics), 1, figsize=(8, 3 * len(metrics)), squeeze=False)
+        for ax, key in zip(axes[:, 0], metrics):
+            plot_metric(history, key, ax=ax, reference=references.get(key),
+                        log=key == "frechet_distance")
+        fig.tight_layout()
+        fig.savefig(out / "metrics.png", dpi=80, bbox_inches="tight")
+        plt.close(fig)
     if history.snapshots:
         save_progress_gif(history, out / "progress.gif")
 
@@ -392,31 +382,17 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
                      "training_seconds": round(seconds, 3),
                      "images_per_second": round(images / seconds, 2) if seconds > 0 else 0.0},
         "training_seconds_total": round(total_seconds, 3),
-        "evaluation_seconds_total": round(float(getattr(history, "eval_seconds", 0.0)), 3),
         "final": last,
         "replicas_identical": identical,
-        "metrics": summary_metrics,  # the last evaluation; the curves are in metrics.png
+        "metrics": {name: values[-1] for name, values in metrics.items() if values},
+        "metric_references": references,
+        "evaluation_seconds_this_run": round(history.eval_seconds, 3),
         "files": sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) + [SUMMARY_NAME],
         "torch": torch.__version__, "gan_tutorial": __version__,
     }
     summary["files"] = sorted(set(summary["files"]))
     _write_json(previous, summary)
     return summary
-
-
-def _plot_metrics(history, path: Path) -> None:
-    """Every recorded metric over training, one panel each (Fréchet distance on a log scale)."""
-    import matplotlib.pyplot as plt
-
-    from .plots import plot_metric
-
-    names = list(history.metrics)
-    fig, axes = plt.subplots(len(names), 1, figsize=(8, 3 * len(names)), squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
-        plot_metric(history, name, ax=ax, log="frechet" in name)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
 
 
 # ------------------------------------------------------------------------------ sample

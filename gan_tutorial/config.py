@@ -81,3 +81,24 @@ def full_or_quick(full: T, quick: T) -> T:
     ``epochs = full_or_quick(5, 1)``, so a learner sees the real value.
     """
     return quick if quick_mode() else full
+
+
+SETTING_ENV = "GAN_TUTORIAL_SETTING"
+"""Run length of the lessons: quick, class or full (quick mode forces quick)."""
+
+SETTINGS = ("quick", "class", "full")
+
+
+def lesson_setting(choice: str = "class") -> str:
+    """The run length a lesson trains with: the one switch at the top of every notebook.
+
+    ``choice`` is what the notebook asks for ("quick": about a minute, "class": about ten
+    CPU minutes, "full": the source tutorial's settings). ``GAN_TUTORIAL_SETTING``
+    overrides it, and quick mode (``GAN_TUTORIAL_QUICK=1``, as in the test suite) forces
+    "quick".
+    """
+    value = "quick" if quick_mode() else (env_value(SETTING_ENV) or choice)
+    if value not in SETTINGS:
+        source = SETTING_ENV if env_value(SETTING_ENV) else "the setting"
+        raise ValueError(f"{source}={value!r} is not a setting. Use one of: {', '.join(SETTINGS)}.")
+    return value

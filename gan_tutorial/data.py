@@ -30,7 +30,7 @@ from torchvision.datasets.utils import download_url, extract_archive
 from .config import DATA_ENV, quick_mode
 from .dataset_errors import CorruptDatasetError, DatasetNotFoundError
 from .image_cache import (CachedImageFolder, UnreadableImageError, find_unreadable_images,
-                          read_image, scan_image_folder)
+                          read_image)
 from .in_memory import InMemoryImages, collate_batch
 from .mnist_files import check_mnist_files
 
@@ -181,11 +181,9 @@ def load_image_folder(path: str | os.PathLike, image_size: int = 64,
             listed = "\n  ".join(f"{p}: {why}" for p, why in bad[:20])
             raise UnreadableImageError(f"{len(bad)} image(s) under {path} cannot be read:\n  "
                                        f"{listed}\nDelete or replace them, then load again.")
-    if cache:
-        files = scan_image_folder(path)[1]
-        if limit is not None and limit < len(files):  # the same images as limit_dataset picks
-            files = [files[i] for i in spread_indices(len(files), limit)]
-        return CachedImageFolder(path, image_size, files=files, progress=progress)
+    if cache:  # limit: the same images as limit_dataset picks
+        select = None if limit is None else lambda n: spread_indices(n, limit)
+        return CachedImageFolder(path, image_size, select=select, progress=progress)
     dataset = datasets.ImageFolder(str(path), transform=image_transform(image_size),
                                    loader=read_image, allow_empty=True)
     return limit_dataset(dataset, limit)

@@ -170,8 +170,7 @@ def fid_evaluator(real: torch.Tensor, n: int = 500, seed: int = 0, batch_size: i
 
     def evaluate(trainer: GANTrainer) -> dict[str, float]:
         if not noise:
-            G = getattr(trainer.G, "module", trainer.G)  # inside DistributedDataParallel under torchrun
-            noise.append(torch.randn(n, *G.latent_shape, generator=generator))
+            noise.append(torch.randn(n, *trainer.latent_shape, generator=generator))
         fake = torch.cat([trainer.sample(chunk) for chunk in noise[0].split(batch_size)])
         if metric is None:
             return {"diversity_ratio": diversity_ratio(fake, real)}

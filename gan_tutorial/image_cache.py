@@ -24,6 +24,7 @@ import os
 import stat
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,12 +194,13 @@ class CachedImageFolder(InMemoryImages):
     """
 
     def __init__(self, folder: str | os.PathLike, image_size: int,
-                 files: list[ImageFile] | None = None, progress: bool = True,
+                 select: Callable[[int], list[int]] | None = None, progress: bool = True,
                  workers: int | None = None) -> None:
+        """``select(n)`` picks which of the folder's ``n`` images to keep (default: all)."""
         self.root = Path(folder).expanduser()
         self.image_size, self.progress, self.workers = image_size, progress, workers
         self.classes, all_files = scan_image_folder(self.root)
-        self.files = all_files if files is None else files
+        self.files = all_files if select is None else [all_files[i] for i in select(len(all_files))]
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
         self.labels = torch.tensor([f.label for f in self.files], dtype=torch.long)
         self.targets = self.labels.tolist()

@@ -22,8 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from . import data, models
-
-SETTINGS = ("quick", "class", "full")
+from .config import SETTINGS
 
 
 @dataclass(frozen=True)
@@ -259,3 +258,52 @@ def load_dataset(config: RunConfig, root: str | None = None) -> Dataset:
     if config.dataset == "image_folder":
         return data.load_image_folder(limit=config.limit, **kwargs)
     raise ValueError(f"unknown dataset {config.dataset!r}: choose one of {', '.join(DATASETS)}")
+
+
+def _real_samples(config: RunConfig, n: int, root: str | None) -> tuple:
+    """Two disjoint samples of ``n`` real images: what fakes are scored against, and a second
+    one that gives the real-data floor."""
+    if config.dataset == "mnist":
+        from .metrics import mnist_reference_digits
+
+        return mnist_reference_digits(n, root=root)  # random test digits, not the first ones
+    everything = load_dataset(replace(config, limit=None), root)
+    both = data.first_images(data.limit_dataset(everything, 2 * n), 2 * n)
+    return both[0::2], both[1::2]
+
+
+def make_evaluator(config: RunConfig, n: int | None = None, root: str | None = None):
+    """The quality numbers for a lesson, as ``fit(..., evaluate=...)`` takes them.
+
+    Digits (lessons 01, 02): the shipped MNIST classifier's Fréchet distance and digit
+    coverage, against ``n`` (default 1,000) random real test digits. Colour images:
+    Inception FID against ``n`` (default 200) training images when its weights are
+    available, else the diversity ratio (see :mod:`gan_tutorial.fid`).
+    """
+    if config.dataset == "mnist":
+        from .metrics import mnist_evaluator
+
+        real, _ = _real_samples(config, n or 1000, root)
+        return mnist_evaluator(real, n=len(real), seed=config.seed)
+    from .fid import fid_evaluator
+
+    real, _ = _real_samples(config, n or 200, root)
+    return fid_evaluator(real, n=len(real), seed=config.seed)
+
+
+def quality_references(config: RunConfig, n: int | None = None,
+                       root: str | None = None) -> dict[str, dict[str, float]]:
+    """What a lesson's quality numbers read against, at the evaluator's sample size.
+
+    Digits: the Fréchet distance of real vs real digits (the floor) and of noise (the
+    ceiling). Colour images: the diversity ratio of real vs real images (near 1).
+    """
+    if config.dataset == "mnist":
+        from .metrics import mnist_frechet_reference
+
+        real, other = _real_samples(config, n or 1000, root)
+        return {"frechet_distance": mnist_frechet_reference(real, other)}
+    from .metrics import diversity_ratio
+
+    real, other = _real_samples(config, n or 200, root)
+    return {"diversity_ratio": {"real vs real": diversity_ratio(other, real)}}

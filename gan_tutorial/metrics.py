@@ -11,6 +11,7 @@ lessons lives in ``gan_tutorial.fid``.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import torch
@@ -140,10 +141,28 @@ def mnist_frechet_distance(fake: torch.Tensor, real: torch.Tensor) -> float:
     classifier's 128 penultimate features instead of Inception's 2048), so lower is
     better and 0 means identical statistics. It is NOT comparable with the Inception-space
     FID numbers of papers, and like FID it depends on the number of images: two
-    disjoint samples of 1,000 real test digits give about 6 (the real-data floor),
-    uniform noise about 750 (the ceiling); compare runs with the same ``n``.
+    disjoint random samples of 1,000 real test digits give about 6–10 (the real-data
+    floor), uniform noise about 750–790 (the ceiling); compare runs with the same ``n``.
     """
     return MNISTFrechetDistance(real)(fake)
+
+
+def mnist_reference_digits(n: int = 1000, seed: int = 0,
+                           root: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two disjoint random samples of ``n`` MNIST test digits (uint8, 28×28): ``real, other_real``.
+
+    Score fakes against ``real``; ``other_real`` gives the real-data floor
+    (:func:`mnist_frechet_reference`). Drawn at random (seeded), not the first ``n``: the
+    test set's first 5,000 digits come from cleaner writers than its last 5,000, so the
+    first 1,000 would make too low a floor.
+    """
+    from .data import load_mnist
+
+    images = load_mnist(root, split="test").images
+    if 2 * n > len(images):
+        raise ValueError(f"n={n} needs {2 * n} test digits, MNIST test has {len(images)}")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    return images[order[:n]], images[order[n:2 * n]]
 
 
 def mnist_frechet_reference(real: torch.Tensor, other_real: torch.Tensor, seed: int = 0) -> dict[str, float]:
@@ -192,7 +211,7 @@ def digit_distribution(probabilities: torch.Tensor, confidence: float = 0.9,
     counts = torch.bincount(probabilities.argmax(1), minlength=10).double()
     shares = counts / n
     nonzero = shares[shares > 0]
-    entropy = float(-(nonzero * nonzero.log2()).sum())
+    entropy = max(0.0, float(-(nonzero * nonzero.log2()).sum()))  # no -0.0 for one digit
     return {
         "digits_covered": float((shares >= min_share).sum()),
         "top_digit_share": float(shares.max()),
@@ -218,6 +237,7 @@ def mnist_evaluator(real: torch.Tensor, n: int = 1000, seed: int = 0, batch_size
                     confidence: float = 0.9) -> Callable[[GANTrainer], dict[str, float]]:
     """``fn(trainer) -> mnist_quality numbers`` for ``trainer.fit(..., evaluate=fn, eval_every=N)``.
 
+    ``real``: real digits to compare with, e.g. ``mnist_reference_digits(1000)[0]``.
     The real digits' features are computed once. The ``n`` noise vectors come from the
     evaluator's own ``torch.Generator`` seeded with ``seed`` and are drawn once, so every
     evaluation scores the same latent points (a smoother curve) and the global RNG, hence
@@ -232,8 +252,7 @@ def mnist_evaluator(real: torch.Tensor, n: int = 1000, seed: int = 0, batch_size
 
     def evaluate(trainer: GANTrainer) -> dict[str, float]:
         if not noise:
-            G = getattr(trainer.G, "module", trainer.G)  # inside DistributedDataParallel under torchrun
-            noise.append(torch.randn(n, *G.latent_shape, generator=generator))
+            noise.append(torch.randn(n, *trainer.latent_shape, generator=generator))
         fake = torch.cat([trainer.sample(chunk) for chunk in noise[0].split(batch_size)])
         return {"frechet_distance": frechet(fake),
                 **digit_distribution(classify_digits(fake), confidence)}

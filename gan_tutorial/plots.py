@@ -13,6 +13,10 @@ from .data import first_images
 from .train import History
 
 
+COLORS = {"D": "tab:blue", "G": "tab:orange"}
+"""One colour per network in every loss plot, so D is blue and G orange wherever they appear."""
+
+
 def grid_image(images: torch.Tensor, nrow: int = 8, padding: int = 2) -> np.ndarray:
     """A batch as one H x W x C array in [0, 1] for ``imshow``.
 
@@ -66,8 +70,8 @@ def plot_losses(history: History, smooth: int = 1, ax: plt.Axes | None = None) -
     """Loss_D and Loss_G per iteration (optionally a moving average over ``smooth`` steps)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4))
-    ax.plot(_smooth(history.loss_g, smooth), label="G")
-    ax.plot(_smooth(history.loss_d, smooth), label="D")
+    ax.plot(_smooth(history.loss_d, smooth), label="D", color=COLORS["D"])
+    ax.plot(_smooth(history.loss_g, smooth), label="G", color=COLORS["G"])
     ax.set(title="Generator and discriminator loss during training",
            xlabel="iteration", ylabel="loss")
     ax.legend()
@@ -93,8 +97,8 @@ def plot_epoch_losses(history: History, ax: plt.Axes | None = None) -> plt.Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
     epochs = np.arange(1, len(history.epoch_means("loss_d")) + 1)
-    ax.plot(epochs, history.epoch_means("loss_d"), "o-", label="D")
-    ax.plot(epochs, history.epoch_means("loss_g"), "o-", label="G")
+    ax.plot(epochs, history.epoch_means("loss_d"), "o-", label="D", color=COLORS["D"])
+    ax.plot(epochs, history.epoch_means("loss_g"), "o-", label="G", color=COLORS["G"])
     ax.set(title="Mean loss per epoch", xlabel="epoch", ylabel="loss")
     ax.legend()
     return ax
@@ -141,25 +145,29 @@ def plot_generator_losses(ax: plt.Axes | None = None) -> plt.Axes:
     return ax
 
 
-def show_checkerboard_demo(size: float = 3.5) -> plt.Figure:
-    """Why transposed convolutions can leave checkerboards and upsample + conv does not.
+def show_checkerboard_demo(size: float = 3.2) -> plt.Figure:
+    """Where transposed convolutions leave checkerboards, and where they do not.
 
-    A constant image goes through a 3x3, stride-2 transposed convolution with all-one
-    weights (kernel windows overlap unevenly) and through nearest upsampling followed
-    by the same 3x3 convolution (every output pixel sees the same number of inputs).
+    A constant image goes through all-one kernels: a 3x3 transposed convolution with
+    stride 2 (windows overlap unevenly: a checkerboard), DCGAN's own 4x4 / stride 2 /
+    padding 1 (every output pixel gets the same number of contributions: flat inside,
+    only the border differs), and nearest upsampling followed by a 3x3 convolution (flat).
+    Even overlap does not rule artefacts out in a trained network, whose kernels are not
+    uniform; it only removes this built-in one.
     """
     x = torch.ones(1, 1, 6, 6)
-    kernel = torch.ones(1, 1, 3, 3)
-    transposed = torch.nn.functional.conv_transpose2d(x, kernel, stride=2, padding=1,
-                                                      output_padding=1)
+    uneven = torch.nn.functional.conv_transpose2d(x, torch.ones(1, 1, 3, 3), stride=2, padding=1,
+                                                  output_padding=1)
+    even = torch.nn.functional.conv_transpose2d(x, torch.ones(1, 1, 4, 4), stride=2, padding=1)
     upsampled = torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
-    convolved = torch.nn.functional.conv2d(upsampled, kernel, padding=1)
-    fig, axes = plt.subplots(1, 3, figsize=(3 * size, size))
-    for ax, image, title in zip(axes, (x, transposed, convolved),
-                                ("input (constant)", "ConvTranspose2d(3, stride 2)",
-                                 "Upsample x2 + Conv2d(3)")):
+    convolved = torch.nn.functional.conv2d(upsampled, torch.ones(1, 1, 3, 3), padding=1)
+    fig, axes = plt.subplots(1, 4, figsize=(4 * size, size))
+    for ax, image, title in zip(axes, (x, uneven, even, convolved),
+                                ("input (constant)", "ConvTranspose2d(k=3, s=2)\nuneven overlap",
+                                 "ConvTranspose2d(k=4, s=2, p=1)\n(DCGAN) even overlap",
+                                 "Upsample x2 + Conv2d(k=3)")):
         ax.imshow(image[0, 0].numpy(), cmap="gray", vmin=0)
-        ax.set_title(title)
+        ax.set_title(title, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])  # keep the frame: a constant white image needs an edge
     fig.tight_layout()

@@ -242,9 +242,14 @@ class GANTrainer:
         # to False on every rank but 0: those ranks train but write and print nothing.
         self.is_main_process = True
 
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        """The shape of one noise vector z (the generator's ``latent_shape``)."""
+        return tuple(_unwrap(self.G).latent_shape)
+
     def noise(self, n: int) -> torch.Tensor:
         """``n`` latent vectors z ~ N(0, I) shaped for the generator."""
-        return torch.randn(n, *_unwrap(self.G).latent_shape, device=self.device)
+        return torch.randn(n, *self.latent_shape, device=self.device)
 
     def autocast(self):
         """Forward passes inside this context run in the trainer's precision."""

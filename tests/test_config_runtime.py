@@ -101,3 +101,22 @@ def test_asking_for_missing_cuda_by_variable_names_it(monkeypatch):
     with pytest.raises(RuntimeError, match=rf"cuda:1 was asked for \({DEVICE_ENV}\), but CUDA "
                                            r"is not available"):
         get_device()
+
+
+def test_lesson_setting_one_switch(monkeypatch):
+    from gan_tutorial.config import SETTING_ENV, lesson_setting
+
+    monkeypatch.delenv(QUICK_ENV, raising=False)
+    monkeypatch.delenv(SETTING_ENV, raising=False)
+    assert lesson_setting() == "class" and lesson_setting("full") == "full"
+    monkeypatch.setenv(SETTING_ENV, "full")
+    assert lesson_setting("class") == "full"
+    monkeypatch.setenv(QUICK_ENV, "1")
+    assert lesson_setting("full") == "quick"  # the test suite's quick mode wins
+    monkeypatch.delenv(QUICK_ENV)
+    monkeypatch.setenv(SETTING_ENV, "long")
+    with pytest.raises(ValueError, match="GAN_TUTORIAL_SETTING='long' is not a setting"):
+        lesson_setting()
+    monkeypatch.delenv(SETTING_ENV)
+    with pytest.raises(ValueError, match="'medium' is not a setting"):
+        lesson_setting("medium")

@@ -8,7 +8,7 @@ from torchvision.transforms.functional import gaussian_blur
 from gan_tutorial.data import load_mnist
 from gan_tutorial.metrics import (MNISTFrechetDistance, classify_digits, digit_distribution, mnist_evaluator,
                                   mnist_frechet_distance, mnist_frechet_reference, mnist_quality,
-                                  predicted_digits)
+                                  mnist_reference_digits, predicted_digits)
 from gan_tutorial.mnist_classifier import WEIGHTS_PATH, WEIGHTS_SHA256, load_mnist_classifier, sha256_of
 from gan_tutorial.models import FCDiscriminator, FCGenerator
 from gan_tutorial.train import GANTrainer
@@ -20,10 +20,11 @@ def mnist_test(mnist_data):
 
 
 @pytest.fixture(scope="module")
-def digits(mnist_test):
-    """Two disjoint samples of 1,000 real test digits in [-1, 1]."""
-    images = mnist_test.images[:2000].float() / 127.5 - 1
-    return images[:1000], images[1000:]
+def digits(mnist_data):
+    """Two disjoint random samples of 1,000 real test digits in [-1, 1]."""
+    real, other_real = mnist_reference_digits(1000, seed=0, root=mnist_data)
+    assert not {bytes(x.numpy()) for x in real} & {bytes(x.numpy()) for x in other_real}  # disjoint
+    return real.float() / 127.5 - 1, other_real.float() / 127.5 - 1
 
 
 def test_shipped_weights_match_recorded_checksum():

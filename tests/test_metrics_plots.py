@@ -40,3 +40,23 @@ def test_digit_histogram_shows_collapse(mnist_data):
     assert heights.sum() == pytest.approx(1.0) and heights.argmax() == 7 and heights[7] > 0.95
     assert max(bar.get_height() for bar in real_bars) < 0.2
     plt.close("all")
+
+
+def test_fit_with_mnist_evaluator_gives_a_plottable_curve(mnist_data):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from gan_tutorial.metrics import mnist_evaluator, mnist_reference_digits
+    from gan_tutorial.models import FCDiscriminator, FCGenerator
+    from gan_tutorial.train import GANTrainer
+
+    real, other = mnist_reference_digits(200, root=mnist_data)
+    torch.manual_seed(0)
+    trainer = GANTrainer(FCGenerator(latent_dim=8, hidden=(32,)), FCDiscriminator(hidden=(32,)),
+                         device="cpu", n_fixed=4)
+    data = DataLoader(TensorDataset(other.float() / 127.5 - 1, torch.zeros(200)), batch_size=50)
+    history = trainer.fit(data, epochs=2, evaluate=mnist_evaluator(real, n=100), eval_every=3,
+                          snapshot_every=None, progress=False)
+    assert history.metric_iterations == [0, 3, 6, 8]
+    line = plot_metric(history, "frechet_distance", log=True).get_lines()[0]
+    np.testing.assert_array_equal(line.get_ydata(), history.metrics["frechet_distance"])
+    plt.close("all")

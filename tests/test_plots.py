@@ -53,10 +53,10 @@ def test_show_dataset_and_real_vs_fake():
 
 def test_loss_and_d_output_curves(history):
     ax = plot_losses(history)
-    assert [l.get_label() for l in ax.get_lines()] == ["G", "D"]
-    assert list(ax.get_lines()[1].get_ydata()) == history.loss_d
+    assert [l.get_label() for l in ax.get_lines()] == ["D", "G"]
+    assert list(ax.get_lines()[0].get_ydata()) == history.loss_d
     ax = plot_losses(history, smooth=5)
-    assert len(ax.get_lines()[1].get_ydata()) == 16
+    assert len(ax.get_lines()[0].get_ydata()) == 16
     ax = plot_d_outputs(history)
     labels = [l.get_label() for l in ax.get_lines()]
     assert labels[:3] == ["D(x)  (real)", "D(G(z)) before D's step", "D(G(z)) after D's step"]
@@ -74,10 +74,18 @@ def test_teaching_plots():
     assert len(plot_leaky_relu((0.0, 0.2, 0.4, 0.6)).get_lines()) == 4
     assert len(plot_generator_losses().get_lines()) == 2
     fig = show_checkerboard_demo()
-    transposed = fig.axes[1].get_images()[0].get_array()
-    upsampled = fig.axes[2].get_images()[0].get_array()
-    assert transposed[4:8, 4:8].std() > 0.5  # uneven overlap: a checkerboard inside
+    uneven, even, upsampled = (fig.axes[i].get_images()[0].get_array() for i in (1, 2, 3))
+    assert uneven[4:8, 4:8].std() > 0.5  # k=3, s=2: uneven overlap, a checkerboard inside
+    assert even[2:10, 2:10].std() == 0  # DCGAN's k=4, s=2, p=1: even overlap, flat inside
     assert upsampled[4:8, 4:8].std() == 0  # even coverage: flat inside
+
+
+def test_loss_plots_give_each_network_one_colour(history):
+    from gan_tutorial.plots import COLORS
+
+    for ax in (plot_losses(history), plot_epoch_losses(history)):
+        colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+        assert colours == COLORS
 
 
 def test_animation_has_a_frame_per_snapshot(history):
@@ -101,3 +109,12 @@ def test_diversity_plot(history):
 
     ax = plot_diversity(history, torch.rand(4, 3, 8, 8) * 2 - 1)
     assert list(ax.get_lines()[0].get_xdata()) == history.snapshot_iterations
+
+
+def test_animation_is_drawn_large_enough_for_big_grids():
+    small, big = History(), History()
+    small.snapshots, small.snapshot_iterations = [torch.zeros(16, 1, 28, 28, dtype=torch.uint8)] * 2, [0, 1]
+    big.snapshots, big.snapshot_iterations = [torch.zeros(100, 1, 64, 64, dtype=torch.uint8)] * 2, [0, 1]
+    small_width = progress_animation(small, nrow=4)._fig.get_size_inches()[0]
+    big_width = progress_animation(big, nrow=10)._fig.get_size_inches()[0]
+    assert small_width == 5.0 and big_width > 8  # 10 x 66 px: not squeezed into 5 inches

@@ -1,0 +1,109 @@
+"""Publish finished lesson runs (made with `python -m gan_tutorial train`) to docs/results.md.
+
+    python scripts/publish_results.py runs/lesson01_full runs/lesson04_full ...
+
+For every run folder it copies the real-vs-fake grid, the training curves and the metric
+curves into docs/results/, redraws the progress GIF small (few frames, small size) from
+the checkpoint, and writes docs/results.md: one table row per run (setting, wall time,
+iterations, images/s, precision, final quality numbers and their real-data floor) and a
+section of pictures per run. Everything it writes comes from the runs' own files.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from gan_tutorial.animation import save_progress_gif
+from gan_tutorial.lessons import LESSONS, RunConfig, build_models
+from gan_tutorial.train import GANTrainer
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+PICTURES = ("real_vs_fake.png", "curves.png", "metrics.png")
+MAIN_METRIC = {"mnist": "frechet_distance"}  # colour lessons: fid, else diversity_ratio
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.2f} h"
+
+
+def _quality(summary: dict) -> tuple[str, str]:
+    """The headline quality number of a run and what it reads against."""
+    metrics, references = summary.get("metrics", {}), summary.get("metric_references", {})
+    key = MAIN_METRIC.get(summary["config"]["dataset"]) or ("fid" if "fid" in metrics else "diversity_ratio")
+    if key not in metrics:
+        return "not measured", ""
+    value = f"{key.replace('_', ' ')} {metrics[key]:.3g}"
+    if key == "frechet_distance":
+        value += (f", {metrics['digits_covered']:.0f} digits covered, top digit "
+                  f"{metrics['top_digit_share']:.0%}")
+    refs = ", ".join(f"{name} {number:.3g}" for name, number in references.get(key, {}).items())
+    return value, refs
+
+
+def publish(run: Path) -> tuple[str, str]:
+    """Copy one run's pictures to docs/results/ and return (table row, section)."""
+    summary = json.loads((run / "summary.json").read_text())
+    config = RunConfig.from_dict(summary["config"])
+    name = f"lesson{config.lesson}_{config.setting}"
+    target = DOCS / "results"
+    target.mkdir(parents=True, exist_ok=True)
+    for picture in PICTURES:
+        if (run / picture).is_file():
+            shutil.copy(run / picture, target / f"{name}_{picture}")
+    G, D = build_models(config)
+    trainer = GANTrainer(G, D, device="cpu")
+    history = trainer.load(run / "checkpoint.pt")
+    nrow = 10 if len(history.snapshots[0]) == 100 else 8
+    save_progress_gif(history, target / f"{name}_progress.gif", max_frames=12, size=4.0, nrow=nrow)
+
+    seconds = summary["training_seconds_total"]
+    images = history.iterations * config.batch_size
+    quality, floor = _quality(summary)
+    row = (f"| {config.lesson} {LESSONS[config.lesson].title} | {config.setting}: {config.epochs} epochs, "
+           f"batch {config.batch_size}, {summary['config']['limit'] or 'all'} items | "
+           f"{_minutes(seconds)} | {history.iterations:,} | {images / seconds:,.0f} | "
+           f"{summary['precision']} | {quality} | {floor} |")
+    final = summary["final"]
+    section = [f"## Lesson {config.lesson}: {LESSONS[config.lesson].title} ({config.setting})", "",
+               f"{history.iterations:,} iterations in {_minutes(seconds)} on {summary['device']} "
+               f"({summary['torch_threads']} threads, {summary['precision']}); last iteration: "
+               f"Loss_D {final['loss_d']:.3f}, Loss_G {final['loss_g']:.3f}, D(x) {final['d_x']:.2f}, "
+               f"D(G(z)) {final['d_g_z1']:.2f} / {final['d_g_z2']:.2f}.", ""]
+    if summary.get("metrics"):
+        numbers = ", ".join(f"{k} {v:.3g}" for k, v in summary["metrics"].items())
+        section += [f"Final quality numbers: {numbers}.", ""]
+    section += [f"![real vs fake](results/{name}_real_vs_fake.png)", "",
+                f"![progress](results/{name}_progress.gif) ![curves](results/{name}_curves.png)", ""]
+    if (target / f"{name}_metrics.png").is_file():
+        section += [f"![quality during training](results/{name}_metrics.png)", ""]
+    return row, "\n".join(section)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="folders written by gan_tutorial train")
+    parser.add_argument("--intro", type=Path, help="a Markdown file to put above the table")
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    rows, sections = [], []
+    for run in args.runs:
+        row, section = publish(run)
+        rows.append(row)
+        sections.append(section)
+        print(f"published {run}")
+    intro = args.intro.read_text() if args.intro else ""
+    table = ["| lesson | settings | wall time | iterations | images/s | precision | final quality | "
+             "real-data reference |", "|---|---|---|---|---|---|---|---|", *rows]
+    (DOCS / "results.md").write_text("\n".join(["# What the lessons produce", "", intro, *table, "",
+                                                *sections]) + "\n")
+    size = sum(p.stat().st_size for p in (DOCS / "results").iterdir())
+    print(f"wrote {DOCS / 'results.md'}; pictures: {size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
