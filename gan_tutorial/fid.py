@@ -91,9 +91,10 @@ def _fid_metric(feature: nn.Module | None, real: torch.Tensor, batch_size: int):
     from torchmetrics.image.fid import FrechetInceptionDistance
 
     if feature is not None:
-        metric = FrechetInceptionDistance(feature=_CustomFeatures(feature, real), reset_real_features=False)
+        metric = FrechetInceptionDistance(feature=_CustomFeatures(feature, real), reset_real_features=False,
+                                          sync_on_compute=False)  # local to each torchrun process
     else:
-        metric = FrechetInceptionDistance(feature=2048, reset_real_features=False,
+        metric = FrechetInceptionDistance(feature=2048, reset_real_features=False, sync_on_compute=False,
                                           feature_extractor_weights_path=os.fspath(inception_weights_path()))
     _update(metric, real, True, feature, batch_size)
     return metric

@@ -101,7 +101,10 @@ def _frechet_metric(features: nn.Module, real: torch.Tensor, batch_size: int = 5
     """A torchmetrics FrechetInceptionDistance on ``features`` that keeps ``real``'s statistics."""
     from torchmetrics.image.fid import FrechetInceptionDistance
 
-    metric = FrechetInceptionDistance(feature=features, reset_real_features=False)
+    # sync_on_compute=False: under torchrun every process scores its own samples; torchmetrics
+    # would otherwise all-gather across the process group (and hang when rank 0 alone computes)
+    metric = FrechetInceptionDistance(feature=features, reset_real_features=False,
+                                      sync_on_compute=False)
     with torch.no_grad():
         for start in range(0, real.size(0), batch_size):
             metric.update(real[start:start + batch_size], real=True)
