@@ -14,7 +14,6 @@ In-memory datasets (MNIST, and image folders through their decoded cache, see
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ from torchvision.datasets.utils import download_url, extract_archive
 
 from .config import DATA_ENV, quick_mode
 from .dataset_errors import CorruptDatasetError, DatasetNotFoundError
+from .hashing import file_hash
 from .image_cache import (CachedImageFolder, UnreadableImageError, find_unreadable_images,
                           read_image)
 from .in_memory import InMemoryImages, collate_batch
@@ -244,12 +244,8 @@ def load_celeba(root: str | os.PathLike | None = None, image_size: int = 64,
 
 
 def sha1_of(path: Path) -> str:
-    """SHA-1 hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """SHA-1 hex digest of a file (the d2l archive's published checksum)."""
+    return file_hash(path, "sha1")
 
 
 def _pokemon_offline_message(folder: Path, err: Exception) -> str:

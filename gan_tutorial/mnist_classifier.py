@@ -8,13 +8,14 @@ against the SHA-256 recorded below before loading.
 """
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from .hashing import file_hash
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "mnist_lenet.pt"
 # Written by scripts/train_mnist_classifier.py; update both together.
@@ -53,11 +54,7 @@ class MNISTClassifier(nn.Module):
 
 def sha256_of(path: str | Path) -> str:
     """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_hash(path, "sha256")
 
 
 def load_mnist_classifier(path: str | Path | None = None,

@@ -14,7 +14,6 @@ a file that is changed in any ordinary way is checked again.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -23,6 +22,7 @@ from torchvision import datasets
 from torchvision.datasets.utils import extract_archive
 
 from .dataset_errors import CorruptDatasetError
+from .hashing import file_hash
 from .image_cache import CACHE_ENV, user_cache_folder
 
 # md5 and size of the extracted IDX files (decompressed from the .gz files that
@@ -43,11 +43,7 @@ _verified: dict[str, list] = {}
 
 
 def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_hash(path, "md5")
 
 
 def _verdict_store() -> Path:
