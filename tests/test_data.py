@@ -180,3 +180,11 @@ def test_in_memory_datasets_load_without_workers(mnist_data, pokemon_data):
     assert make_loader(cached, 10).num_workers == 0
     with pytest.raises(ValueError, match="uint8"):
         data.InMemoryImages(torch.zeros(2, 1, 4, 4), torch.zeros(2))
+
+
+def test_limited_in_memory_mnist_keeps_the_same_digits_and_resizes_only_those(mnist_data):
+    limited = load_mnist(mnist_data, split="test", image_size=64, limit=50, download=False)
+    reference = limit_dataset(load_mnist(mnist_data, split="test", image_size=64, download=False), 50)
+    assert len(limited) == 50 and limited.images.shape == (50, 1, 64, 64)  # only 50 resized
+    for i in (0, 17, 49):
+        assert torch.equal(limited[i][0], reference[i][0]) and limited[i][1] == reference[i][1]
