@@ -225,6 +225,7 @@ def lesson(request: pytest.FixtureRequest, lab: LabServer, browser, screenshot_d
                    && (ran === code.length || s.errors > 0);
         }}""", RUN_TIMEOUT_S, what=f"{name} to finish Run All Cells")
         run.seconds = time.monotonic() - start
+        _report(request.config, f"browser tests: {name} opened and ran in {run.seconds:.0f} s")
         yield run
     finally:
         try:
