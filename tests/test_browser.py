@@ -32,10 +32,12 @@ import pytest
 
 from lab_server import LabServer
 from notebook_expectations import LessonExpectations, expectations
+from suite_data import NOTEBOOK_NEEDS, in_ci
 
 REPO = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("0*.ipynb"))
-IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+# the session fixtures of the root conftest.py that skip (outside CI) when a dataset is missing
+DATA_FIXTURES = {"MNIST": "mnist_data", "CelebA": "celeba_data", "Pokémon": "pokemon_data"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--disable-quic",
@@ -51,7 +53,7 @@ pytestmark = pytest.mark.skipif(not LESSONS, reason="no notebooks/0*.ipynb found
 def _missing(what: str, how: str) -> None:
     """Skip outside CI, fail in CI, saying how to get ``what``."""
     message = f"browser tests need {what}: {how}"
-    if IN_CI:
+    if in_ci():
         pytest.fail(message + " (CI=true: the browser tests may not be skipped)", pytrace=False)
     pytest.skip(message)
 
@@ -188,6 +190,9 @@ def _wait(page, predicate_js: str, timeout_s: float, arg=None, what: str = ""):
 def lesson(request: pytest.FixtureRequest, lab: LabServer, browser, screenshot_dir: Path):
     """Open one lesson in JupyterLab, Run All Cells, wait for the kernel to finish."""
     name = request.param
+    needs = NOTEBOOK_NEEDS.get(Path(name).stem)
+    if needs in DATA_FIXTURES:
+        request.getfixturevalue(DATA_FIXTURES[needs])  # skips, with how to get it, if missing
     expected = expectations(lab.root_dir / "notebooks" / name)
     context = browser.new_context(viewport=VIEWPORT)
     run = LessonRun(name=name, page=None, expected=expected, seconds=0.0)
@@ -291,8 +296,6 @@ def test_runs_without_errors(lesson: LessonRun) -> None:
         "nodes => nodes.map(n => n.innerText)")
     tracebacks = [text for text in stderr
                   if re.search(r"Traceback|^\w*(Error|Exception)\b", text, re.M)]
-    if tracebacks and not IN_CI and "DatasetNotFoundError" in tracebacks[0]:
-        pytest.skip(f"{lesson.name} needs a dataset that is not here:\n{tracebacks[0][-1500:]}")
     assert not tracebacks, f"{lesson.name} shows an error output:\n" + tracebacks[0][-3000:]
     state = page.evaluate(_CELL_STATE_JS)
     prompts = [p for p in state["prompts"] if p is not None]
