@@ -43,6 +43,8 @@ def clear_solution(source: str, grade_id: str, code: bool, where: str) -> str:
     """``source`` with every BEGIN/END SOLUTION region replaced by a stub (the whole cell if none)."""
     hint_match = HINT.search(source)
     hint = hint_match.group(1) if hint_match else None
+    if END in source and BEGIN not in source:
+        raise MarkupError(f"{where}: '{END}' without a '{BEGIN}' before it")
     if BEGIN not in source:
         return "\n".join(_stub("", grade_id, hint)) if code else MARKDOWN_STUB
     out: list[str] = []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,8 +82,7 @@ def test_graded_exercises_carry_nbgrader_markup(name):
 def test_every_lesson_has_three_to_five_exercises_with_outcomes(name):
     text = "\n".join(c.source for c in lesson(name).cells if c.cell_type == "markdown")
     section = text[text.index("## Exercises"):]
-    numbered = [line for line in section.splitlines() if line[:3].rstrip(".").strip().isdigit()
-                and line[1:3] in (". ", ".  ")]
+    numbered = [line for line in section.splitlines() if re.match(r"\d\. ", line)]
     assert 3 <= len(numbered) <= 5, numbered
     assert section.count("*Expected") >= len(numbered), "every exercise states its expected outcome"
 
@@ -104,8 +104,9 @@ def test_stub_keeps_the_context_and_raises_the_hint():
     ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "twice"),
 ])
 def test_broken_markup_is_refused_with_the_cell_named(source, message):
-    with pytest.raises(load_script().MarkupError, match=f"lesson.ipynb, cell 3: .*{message}"):
-        load_script().clear_solution(source, "ex", code=True, where="lesson.ipynb, cell 3")
+    script = load_script()
+    with pytest.raises(script.MarkupError, match=f"lesson.ipynb, cell 3: .*{message}"):
+        script.clear_solution(source, "ex", code=True, where="lesson.ipynb, cell 3")
 
 
 def test_markers_outside_a_solution_cell_are_refused():
