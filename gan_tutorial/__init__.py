@@ -2,20 +2,26 @@
 
 Notebooks import everything from here: ``from gan_tutorial import *`` style names
 below, or the modules (``models``, ``data``, ``train``, ``plots``, ``animation``,
-``metrics``) directly.
+``metrics``, ``fid``, ``mnist_classifier``) directly.
 """
 from .animation import progress_animation, save_progress_gif, show_progress
 from .config import full_or_quick, quick_mode
-from .data import (DatasetNotFoundError, data_root, first_images, image_transform,
-                   limit_dataset, load_celeba, load_image_folder, load_mnist, load_pokemon, make_loader)
-from .metrics import diversity, diversity_curve, diversity_ratio
+from .checkpoint import CheckpointError, check_writable, load_checkpoint
+from .data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError, data_root,
+                   find_unreadable_images, first_images, image_transform, limit_dataset,
+                   load_celeba, load_image_folder, load_mnist, load_pokemon, make_loader)
+from .fid import InceptionUnavailableError, fid_available, fid_evaluator, image_fid, image_quality
+from .metrics import (classify_digits, digit_distribution, diversity, diversity_curve, diversity_ratio,
+                      mnist_evaluator, mnist_frechet_distance, mnist_frechet_reference, mnist_quality,
+                      predicted_digits)
+from .mnist_classifier import MNISTClassifier, load_mnist_classifier
 from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCGANGenerator,
                      FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,
                      count_parameters, weights_init)
-from .plots import (plot_d_outputs, plot_diversity, plot_epoch_losses, plot_generator_losses, plot_leaky_relu,
-                    plot_losses, plot_training, show_checkerboard_demo, show_dataset,
-                    show_images, show_real_vs_fake)
+from .plots import (plot_d_outputs, plot_digit_histogram, plot_diversity, plot_epoch_losses,
+                    plot_generator_losses, plot_leaky_relu, plot_losses, plot_metric, plot_training,
+                    show_checkerboard_demo, show_dataset, show_images, show_real_vs_fake)
 from .runtime import get_device, seed_everything
-from .train import GANTrainer, History, to_uint8
+from .train import GANTrainer, History, TrainingDivergedError, to_uint8
 
 __version__ = "0.1.0"

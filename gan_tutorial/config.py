@@ -1,7 +1,13 @@
-"""Switches read from the environment: quick mode, data root, device."""
+"""Switches read from the environment: quick mode, data root, device.
+
+Every variable is parsed strictly: a value that means nothing raises an error naming the
+variable and the values it accepts, instead of silently meaning "off". An empty (or
+blank) value counts as unset.
+"""
 from __future__ import annotations
 
 import os
+import re
 from typing import TypeVar
 
 QUICK_ENV = "GAN_TUTORIAL_QUICK"
@@ -13,12 +19,59 @@ DATA_ENV = "GAN_TUTORIAL_DATA"
 DEVICE_ENV = "GAN_TUTORIAL_DEVICE"
 """Force a device (cpu, cuda, cuda:1, mps) instead of picking the fastest one."""
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+DEVICE_NAMES = "cpu, cuda, cuda:N (e.g. cuda:1), mps"
+_DEVICE_PATTERN = re.compile(r"(cpu|mps|cuda)(:\d+)?")
+
 T = TypeVar("T")
 
 
+def env_value(name: str) -> str | None:
+    """The stripped value of environment variable ``name``; None when unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """Parse an on/off environment variable (1/0, true/false, yes/no, on/off; any case).
+
+    Unset or blank gives ``default``; anything else raises ValueError naming the variable.
+    """
+    value = env_value(name)
+    if value is None:
+        return default
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise ValueError(f"{name}={value!r} is not an on/off value. Use one of "
+                     f"{'/'.join(TRUE_WORDS)} to switch it on, {'/'.join(FALSE_WORDS)} to switch "
+                     f"it off (any case), or leave it unset.")
+
+
+def check_device_name(value: str, source: str) -> str:
+    """``value`` if it names a device gan_tutorial can use, else ValueError naming ``source``.
+
+    Accepted: cpu, cuda, cuda:N, mps (lower case, as torch spells them).
+    """
+    if _DEVICE_PATTERN.fullmatch(value):
+        return value
+    hint = f" Did you mean {value.lower()!r}?" if _DEVICE_PATTERN.fullmatch(value.lower()) else ""
+    raise ValueError(f"{source}={value!r} is not a device gan_tutorial can train on. "
+                     f"Use one of: {DEVICE_NAMES}; or leave it unset to pick the fastest "
+                     f"available.{hint}")
+
+
+def device_setting() -> str | None:
+    """The device forced by ``GAN_TUTORIAL_DEVICE``, validated; None when unset or blank."""
+    value = env_value(DEVICE_ENV)
+    return None if value is None else check_device_name(value, DEVICE_ENV)
+
+
 def quick_mode() -> bool:
-    """True when the quick-mode switch is on (CI and smoke runs)."""
-    return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    """True when the quick-mode switch is on (CI and smoke runs); see :func:`env_flag`."""
+    return env_flag(QUICK_ENV)
 
 
 def full_or_quick(full: T, quick: T) -> T:

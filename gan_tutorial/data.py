@@ -9,19 +9,30 @@ Layout under the root::
     pokemon/<class>/*.png            Pokémon sprites in class folders (downloaded automatically)
 
 Images come out as tensors scaled to [-1, 1], matching the generators' Tanh output.
+In-memory datasets (MNIST, and image folders through their decoded cache, see
+``image_cache``) are served by ``make_loader`` one whole batch per index.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
+from urllib.error import URLError
 
 import torch
-from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset, TensorDataset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, Sampler, Subset, TensorDataset
 from torchvision import datasets, transforms
 from torchvision.datasets.utils import download_url, extract_archive
 
-from .config import DATA_ENV
+from .config import DATA_ENV, quick_mode
+from .dataset_errors import CorruptDatasetError, DatasetNotFoundError
+from .image_cache import (CachedImageFolder, UnreadableImageError, find_unreadable_images,
+                          read_image, scan_image_folder)
+from .in_memory import InMemoryImages, collate_batch
+from .mnist_files import check_mnist_files
 
 CELEBA_PAGE = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CELEBA_GDRIVE_ID = "0B7EVK8r0v71pZjFTYXZWM3FlRnM"  # img_align_celeba.zip, as torchvision uses
@@ -31,24 +42,33 @@ POKEMON_ZIP_SHA1 = "c065c0e2593b8b161a2d7873e42418bf6a21106c"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset is not where the tutorial looked; the message says how to get it."""
-
-
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """Resolve the data root: argument, else ``$GAN_TUTORIAL_DATA``, else ``<repo>/data``.
 
     When the package is installed rather than run from a checkout, the last fallback
-    is ``~/gan_tutorial_data``.
+    is ``~/gan_tutorial_data``. A root that exists but is a file is refused with a
+    message naming where it came from.
     """
     if root is not None:
-        return Path(root).expanduser()
+        return _must_be_folder(Path(root).expanduser(), f"root={str(root)!r}", "the root argument")
     if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).expanduser()
+        value = os.environ[DATA_ENV]
+        return _must_be_folder(Path(value).expanduser(), f"{DATA_ENV}={value}", DATA_ENV)
     repo = Path(__file__).resolve().parent.parent
     if (repo / "pyproject.toml").is_file():  # a checkout of this repository
-        return repo / "data"
-    return Path.home() / "gan_tutorial_data"  # installed from a wheel
+        return _must_be_folder(repo / "data", str(repo / "data"), "the default data folder")
+    return _must_be_folder(Path.home() / "gan_tutorial_data", "~/gan_tutorial_data",
+                           "the default data folder")  # installed from a wheel
+
+
+def _must_be_folder(path: Path, shown: str, what: str) -> Path:
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(
+            f"{shown} names a file, but {what} must name a folder: the folder that holds (or "
+            f"will hold) MNIST/, celeba/ and pokemon/. Point {what} at that folder, or move "
+            f"the file {path} away."
+        )
+    return path
 
 
 def image_transform(image_size: int, channels: int = 3) -> transforms.Compose:
@@ -72,42 +92,27 @@ def limit_dataset(dataset: Dataset, limit: int | None) -> Dataset:
     """
     if limit is None or limit >= len(dataset):
         return dataset
+    return Subset(dataset, spread_indices(len(dataset), limit))
+
+
+def spread_indices(n: int, limit: int) -> list[int]:
+    """``limit`` indices spread evenly over ``range(n)``, first and last included."""
     if limit <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
-    indices = torch.linspace(0, len(dataset) - 1, limit).long().tolist()
-    return Subset(dataset, indices)
-
-
-class InMemoryImages(Dataset):
-    """Images held as one uint8 tensor, scaled to [-1, 1] on access; labels alongside.
-
-    For small datasets such as MNIST this removes the per-image PIL work (and the worker
-    processes) that otherwise limit training speed: indexing is a slice and a division.
-    """
-
-    in_memory = True
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ValueError("images must be a uint8 tensor of shape (N, C, H, W)")
-        self.images, self.labels = images, labels
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        # the same numbers as ToTensor() + Normalize(0.5, 0.5): x / 255 * 2 - 1
-        return self.images[index].float() / 127.5 - 1, int(self.labels[index])
+    return torch.linspace(0, n - 1, min(limit, n)).long().tolist()
 
 
 def _mnist_in_memory(parts: list[datasets.MNIST], image_size: int) -> InMemoryImages:
-    """Resize all digits at once (bilinear, antialiased, as transforms.Resize does)."""
+    """Resize all digits at once: bilinear, antialiased, on uint8.
+
+    PyTorch's uint8 path gives the very pixels of ``transforms.Resize`` on PIL images
+    (checked in the tests), about 4x faster than resizing floats.
+    """
     images = torch.cat([p.data for p in parts]).unsqueeze(1)
     labels = torch.cat([p.targets for p in parts])
     if image_size != images.shape[-1]:
-        resized = torch.nn.functional.interpolate(images.float(), size=(image_size, image_size),
-                                                  mode="bilinear", antialias=True)
-        images = resized.round().clamp(0, 255).to(torch.uint8)
+        images = torch.nn.functional.interpolate(images, size=(image_size, image_size),
+                                                 mode="bilinear", antialias=True)
     return InMemoryImages(images, labels)
 
 
@@ -126,10 +131,13 @@ def load_mnist(root: str | os.PathLike | None = None, image_size: int = 28,
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     root = data_root(root)
     tf = image_transform(image_size, channels=1)
+    check_mnist_files(root / "MNIST" / "raw", split, download)
     try:
         parts = [datasets.MNIST(root, train=(s == "train"), download=download, transform=tf)
                  for s in (["train", "test"] if split == "all" else [split])]
-    except RuntimeError as err:
+    except (RuntimeError, URLError, OSError) as err:
+        if isinstance(err, DatasetNotFoundError):
+            raise
         raise DatasetNotFoundError(
             f"MNIST was not found in {root / 'MNIST' / 'raw'}. Run with download=True and an "
             f"internet connection, or copy the four MNIST .gz files "
@@ -144,10 +152,18 @@ def load_mnist(root: str | os.PathLike | None = None, image_size: int = 28,
 
 
 def load_image_folder(path: str | os.PathLike, image_size: int = 64,
-                      limit: int | None = None) -> Dataset:
+                      limit: int | None = None, cache: bool = True, verify: bool = False,
+                      progress: bool | None = None) -> Dataset:
     """Any folder of RGB images, ImageFolder style: ``path/<class>/*.jpg|png``, scaled to [-1, 1].
 
     Classes do not matter to a GAN; one sub-folder holding every image is enough.
+    With ``cache`` (default) the images are decoded, resized and center-cropped once
+    into a memory-mapped uint8 array (``image_cache.CachedImageFolder``: same pixels as
+    ``image_transform``, same ``classes`` and labels as ImageFolder), which later runs
+    reuse; ``cache=False`` decodes every image on every access with ImageFolder.
+    ``verify=True`` first decodes every image and raises ``UnreadableImageError`` listing
+    the unreadable ones. ``progress`` shows bars for building the cache and verifying
+    (default: on, except in quick mode).
     """
     path = Path(path).expanduser()
     if not path.is_dir():
@@ -157,8 +173,21 @@ def load_image_folder(path: str | os.PathLike, image_size: int = 64,
             f"No images in sub-folders of {path}. ImageFolder expects path/<any name>/<image>: "
             f"move the images into a sub-folder, e.g. {path / 'images'}."
         )
+    if progress is None:
+        progress = not quick_mode()
+    if verify:
+        bad = find_unreadable_images(path, progress=progress)
+        if bad:
+            listed = "\n  ".join(f"{p}: {why}" for p, why in bad[:20])
+            raise UnreadableImageError(f"{len(bad)} image(s) under {path} cannot be read:\n  "
+                                       f"{listed}\nDelete or replace them, then load again.")
+    if cache:
+        files = scan_image_folder(path)[1]
+        if limit is not None and limit < len(files):  # the same images as limit_dataset picks
+            files = [files[i] for i in spread_indices(len(files), limit)]
+        return CachedImageFolder(path, image_size, files=files, progress=progress)
     dataset = datasets.ImageFolder(str(path), transform=image_transform(image_size),
-                                   allow_empty=True)
+                                   loader=read_image, allow_empty=True)
     return limit_dataset(dataset, limit)
 
 
@@ -195,11 +224,13 @@ def download_celeba(root: Path) -> None:
 
 
 def load_celeba(root: str | os.PathLike | None = None, image_size: int = 64,
-                download: bool = False, limit: int | None = None) -> Dataset:
-    """CelebA aligned faces via ImageFolder: Resize + CenterCrop to ``image_size``, [-1, 1].
+                download: bool = False, limit: int | None = None, cache: bool = True,
+                verify: bool = False) -> Dataset:
+    """CelebA aligned faces, ImageFolder style: Resize + CenterCrop to ``image_size``, [-1, 1].
 
     Looks for ``<root>/celeba/img_align_celeba/*.jpg``; raises ``DatasetNotFoundError``
-    with download instructions when it is missing.
+    with download instructions when it is missing. ``cache`` and ``verify``: see
+    ``load_image_folder``.
     """
     root = data_root(root)
     folder = root / "celeba" / "img_align_celeba"
@@ -211,7 +242,7 @@ def load_celeba(root: str | os.PathLike | None = None, image_size: int = 64,
                                        + f"\n(The automatic download failed: {err})") from err
     if _count_images(folder) == 0:
         raise DatasetNotFoundError(_celeba_missing_message(folder))
-    return load_image_folder(folder.parent, image_size, limit)
+    return load_image_folder(folder.parent, image_size, limit, cache=cache, verify=verify)
 
 
 def sha1_of(path: Path) -> str:
@@ -223,10 +254,24 @@ def sha1_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _pokemon_offline_message(folder: Path, err: Exception) -> str:
+    return (
+        f"Pokémon sprites could not be downloaded from {POKEMON_URL} ({err}).\n"
+        f"  1. Check the internet connection (a proxy may need HTTPS_PROXY) and run again, or\n"
+        f"  2. download pokemon.zip on another machine, copy it to {folder.parent / 'pokemon.zip'} "
+        f"and run again (it is checked and unpacked), or unpack it so that {folder}/<name>/*.png "
+        f"exist, or\n"
+        f"  3. set {DATA_ENV}=/path/to/root, where the root holds pokemon/."
+    )
+
+
 def download_pokemon(root: Path) -> None:
     """Fetch the d2l book's pokemon.zip (progress bar, SHA-1 checked) and unpack it."""
     root.mkdir(parents=True, exist_ok=True)
-    download_url(POKEMON_URL, str(root), "pokemon.zip")
+    try:
+        download_url(POKEMON_URL, str(root), "pokemon.zip")
+    except (URLError, OSError) as err:  # offline, DNS, proxy, refused, timed out
+        raise DatasetNotFoundError(_pokemon_offline_message(root / "pokemon", err)) from err
     archive = root / "pokemon.zip"
     if sha1_of(archive) != POKEMON_ZIP_SHA1:
         archive.unlink()
@@ -234,15 +279,61 @@ def download_pokemon(root: Path) -> None:
             f"pokemon.zip from {POKEMON_URL} failed its SHA-1 check and was deleted; "
             f"try again, or unpack a copy by hand into {root / 'pokemon'}."
         )
-    extract_archive(str(archive), str(root))
+    extract_pokemon(archive, root)
+
+
+def extract_pokemon(archive: Path, root: Path) -> None:
+    """Unpack ``pokemon.zip`` into ``root/pokemon`` all at once or not at all.
+
+    The archive is unpacked into a temporary folder next to the target, which is moved
+    into place only when complete; an interrupted run leaves no half-filled ``pokemon/``.
+    """
+    for stale in root.glob(".pokemon-partial-*"):  # left by a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    partial = Path(tempfile.mkdtemp(prefix=".pokemon-partial-", dir=root))
+    try:
+        extract_archive(str(archive), str(partial))
+        unpacked = partial / "pokemon"
+        if not unpacked.is_dir():
+            raise DatasetNotFoundError(f"{archive} holds no pokemon/ folder; delete it and "
+                                       f"download it again.")
+        target = root / "pokemon"
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(unpacked, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def pokemon_missing_files(folder: Path, archive: Path) -> list[str]:
+    """Files of ``archive`` that ``folder`` lacks or holds with another size (an interrupted unpack)."""
+    with zipfile.ZipFile(archive) as z:
+        members = [m for m in z.infolist() if not m.is_dir() and m.filename.startswith("pokemon/")]
+    missing = []
+    for m in members:
+        path = folder.parent / m.filename
+        if not path.is_file() or path.stat().st_size != m.file_size:
+            missing.append(m.filename)
+    return missing
 
 
 def load_pokemon(root: str | os.PathLike | None = None, image_size: int = 64,
-                 download: bool = True, limit: int | None = None) -> Dataset:
-    """Pokémon sprites from ``<root>/pokemon/<class>/*.png`` via ImageFolder, RGB in [-1, 1]."""
+                 download: bool = True, limit: int | None = None, cache: bool = True,
+                 verify: bool = False) -> Dataset:
+    """Pokémon sprites from ``<root>/pokemon/<class>/*.png``, ImageFolder style, RGB in [-1, 1].
+
+    When ``<root>/pokemon.zip`` is there, the folder is checked against it and unpacked
+    again if incomplete (an interrupted unpack). ``cache`` and ``verify``: see
+    ``load_image_folder``.
+    """
     root = data_root(root)
     folder = root / "pokemon"
-    if not folder.is_dir() and download:
+    archive = root / "pokemon.zip"
+    if archive.is_file() and (not folder.is_dir() or pokemon_missing_files(folder, archive)):
+        if folder.is_dir():
+            print(f"{folder} is incomplete (an interrupted unpack?); unpacking {archive} again.")
+        extract_pokemon(archive, root)
+    elif not folder.is_dir() and download:
         download_pokemon(root)
     if not folder.is_dir() or not any(p.is_dir() for p in folder.iterdir()):
         raise DatasetNotFoundError(
@@ -251,26 +342,41 @@ def load_pokemon(root: str | os.PathLike | None = None, image_size: int = 64,
             f"sprites there as one sub-folder per Pokémon (pokemon/<name>/*.png), or set "
             f"{DATA_ENV} to a folder that holds pokemon/."
         )
-    return load_image_folder(folder, image_size, limit)
+    return load_image_folder(folder, image_size, limit, cache=cache, verify=verify)
+
+
+def _base_dataset(dataset: Dataset) -> Dataset:
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return dataset
 
 
 def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = True,
                 num_workers: int | None = None, device: torch.device | None = None,
-                drop_last: bool = True) -> DataLoader:
-    """A DataLoader with sensible speed defaults: worker processes and pinned memory on GPU.
+                drop_last: bool = True, sampler: Sampler | None = None) -> DataLoader:
+    """A DataLoader with sensible speed defaults: batched in-memory loading, workers for files.
 
-    Images decoded from files get worker processes; in-memory datasets need none.
-    ``drop_last`` keeps every batch the same size, so BatchNorm never sees a batch of one.
+    In-memory datasets (``InMemoryImages``, image-folder caches, and ``Subset``s of them)
+    are served one tensor index per batch through ``collate_batch``, with no worker
+    processes; the DataLoader's own sampler shuffles, so the batches are exactly those of
+    the per-image path for the same seed. Images decoded from files get worker processes;
+    pinned memory on CUDA. ``drop_last`` keeps every batch the same size, so BatchNorm
+    never sees a batch of one. ``sampler`` (e.g. a ``DistributedSampler``) replaces shuffling.
     """
     if batch_size > len(dataset) and drop_last:
         raise ValueError(f"batch_size {batch_size} is larger than the dataset ({len(dataset)} "
                          f"items): no full batch could be made. Use a smaller batch.")
+    base = _base_dataset(dataset)
+    batched = isinstance(base, InMemoryImages)
+    if batched:
+        base.images  # build or open an image cache now, not inside the first training step
     if num_workers is None:
-        base = dataset.dataset if isinstance(dataset, Subset) else dataset
         in_memory = getattr(base, "in_memory", False) or isinstance(base, TensorDataset)
         num_workers = 0 if in_memory else min(4, max(1, (os.cpu_count() or 2) // 2))
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                      num_workers=num_workers, persistent_workers=num_workers > 0,
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle and sampler is None,
+                      sampler=sampler, drop_last=drop_last, num_workers=num_workers,
+                      collate_fn=collate_batch if batched else None,
+                      persistent_workers=num_workers > 0,
                       pin_memory=device is not None and device.type == "cuda")
 
 

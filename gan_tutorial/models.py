@@ -14,12 +14,49 @@ logit when its ``outputs_logits`` attribute is True.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 SUPPORTED_SIZES = (32, 64, 128)
+
+
+# ---------------------------------------------------------------- argument and input checks
+def _positive_int(owner: str, name: str, value: object) -> int:
+    """``value`` as an int, or ValueError naming ``owner``'s argument ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _positive_ints(owner: str, name: str, values: object) -> tuple[int, ...]:
+    """``values`` as a non-empty tuple of positive ints, or ValueError naming the entry."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+        raise ValueError(f"{owner}: {name} must be a non-empty sequence of positive integers, "
+                         f"got {values!r}")
+    return tuple(_positive_int(owner, f"{name}[{i}]", v) for i, v in enumerate(values))
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    """A batch shape with its first (batch) size written as n: "(n, 3, 64, 64)"."""
+    return "(" + ", ".join(["n", *map(str, shape[1:])]) + ")"
+
+
+def _check_input(owner: str, what: str, x: torch.Tensor, *expected: tuple[int, ...]) -> None:
+    """ValueError unless ``x`` is a batch whose per-item shape is one of ``expected``.
+
+    One shape comparison per forward: cheap, and it turns a silent wrong number of scores
+    (or an obscure matrix-size error deep inside) into a message naming both shapes.
+    """
+    if x.dim() >= 2 and tuple(x.shape[1:]) in expected:
+        return
+    batched = any(x.dim() == len(shape) + 1 for shape in expected)
+    given = _shape_text(x.shape) if batched else f"a tensor of shape {tuple(x.shape)}"
+    wanted = " or ".join(_shape_text((0, *shape)) for shape in expected)
+    hint = ": make it with torch.randn(n, *G.latent_shape)" if what == "noise" else ""
+    raise ValueError(f"{owner} expects {what} of shape {wanted}, got {given}{hint}")
 
 
 # ---------------------------------------------------------------- fully connected GAN
@@ -58,8 +95,10 @@ class FCGenerator(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        latent_dim = _positive_int("FCGenerator", "latent_dim", latent_dim)
+        hidden = _positive_ints("FCGenerator", "hidden", hidden)
         self.latent_shape = (latent_dim,)
-        self.image_shape = tuple(image_shape)
+        self.image_shape = _positive_ints("FCGenerator", "image_shape", image_shape)
         n_pixels = math.prod(self.image_shape)
         self.main = nn.Sequential(
             *_mlp([latent_dim, *hidden], _activation(activation), dropout),
@@ -68,6 +107,7 @@ class FCGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_input("FCGenerator", "noise", z, self.latent_shape)
         return self.main(z).view(-1, *self.image_shape)
 
 
@@ -86,7 +126,9 @@ class FCDiscriminator(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        n_pixels = math.prod(image_shape)
+        self.image_shape = _positive_ints("FCDiscriminator", "image_shape", image_shape)
+        hidden = _positive_ints("FCDiscriminator", "hidden", hidden)
+        n_pixels = math.prod(self.image_shape)
         self.main = nn.Sequential(
             nn.Flatten(),
             *_mlp([n_pixels, *hidden], nn.LeakyReLU(0.2), dropout),
@@ -95,6 +137,7 @@ class FCDiscriminator(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input("FCDiscriminator", "images", x, self.image_shape, (math.prod(self.image_shape),))
         return self.main(x).view(-1)
 
 
@@ -107,6 +150,8 @@ class GBlock(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 4,
                  stride: int = 2, padding: int = 1) -> None:
+        _positive_int("GBlock", "in_channels", in_channels)
+        _positive_int("GBlock", "out_channels", out_channels)
         super().__init__(
             nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding, bias=False),
             nn.BatchNorm2d(out_channels),
@@ -123,6 +168,8 @@ class DBlock(nn.Sequential):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 4,
                  stride: int = 2, padding: int = 1, batch_norm: bool = True,
                  alpha: float = 0.2) -> None:
+        _positive_int("DBlock", "in_channels", in_channels)
+        _positive_int("DBlock", "out_channels", out_channels)
         layers: list[nn.Module] = [
             nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=False)
         ]
@@ -156,6 +203,9 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3, image_size: int = 64) -> None:
         super().__init__()
+        nz = _positive_int("DCGANGenerator", "nz", nz)
+        ngf = _positive_int("DCGANGenerator", "ngf", ngf)
+        nc = _positive_int("DCGANGenerator", "nc", nc)
         n_up = _doublings(image_size)
         mults = [2 ** i for i in reversed(range(n_up))]  # 64px: [8, 4, 2, 1]
         layers: list[nn.Module] = [GBlock(nz, ngf * mults[0], 4, 1, 0)]  # 1 -> 4
@@ -167,6 +217,7 @@ class DCGANGenerator(nn.Module):
         self.image_size = image_size
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_input("DCGANGenerator", "noise", z, self.latent_shape)
         return self.main(z)
 
 
@@ -183,6 +234,8 @@ class DCGANDiscriminator(nn.Module):
                  logits: bool = False, first_batch_norm: bool = False,
                  alpha: float = 0.2) -> None:
         super().__init__()
+        ndf = _positive_int("DCGANDiscriminator", "ndf", ndf)
+        nc = _positive_int("DCGANDiscriminator", "nc", nc)
         n_down = _doublings(image_size)
         mults = [2 ** i for i in range(n_down)]  # 64px: [1, 2, 4, 8]
         layers: list[nn.Module] = [DBlock(nc, ndf, batch_norm=first_batch_norm, alpha=alpha)]
@@ -194,8 +247,10 @@ class DCGANDiscriminator(nn.Module):
         self.main = nn.Sequential(*layers)
         self.outputs_logits = logits
         self.image_size = image_size
+        self.image_shape = (nc, image_size, image_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input("DCGANDiscriminator", "images", x, self.image_shape)
         return self.main(x).view(-1)
 
 
@@ -209,8 +264,11 @@ class UpsampleGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 100, nc: int = 1, image_size: int = 32) -> None:
         super().__init__()
-        if image_size % 4:
-            raise ValueError(f"image_size must be a multiple of 4, got {image_size}")
+        latent_dim = _positive_int("UpsampleGenerator", "latent_dim", latent_dim)
+        nc = _positive_int("UpsampleGenerator", "nc", nc)
+        if _positive_int("UpsampleGenerator", "image_size", image_size) % 4:
+            raise ValueError(f"UpsampleGenerator: image_size must be a multiple of 4, "
+                             f"got {image_size}")
         self.init_size = image_size // 4
         self.latent_shape = (latent_dim,)
         self.project = nn.Linear(latent_dim, 128 * self.init_size ** 2)
@@ -229,6 +287,7 @@ class UpsampleGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        _check_input("UpsampleGenerator", "noise", z, self.latent_shape)
         x = self.project(z).view(-1, 128, self.init_size, self.init_size)
         return self.main(x)
 
@@ -240,8 +299,11 @@ class ConvDiscriminator(nn.Module):
 
     def __init__(self, nc: int = 1, image_size: int = 32) -> None:
         super().__init__()
-        if image_size % 16:
-            raise ValueError(f"image_size must be a multiple of 16, got {image_size}")
+        nc = _positive_int("ConvDiscriminator", "nc", nc)
+        if _positive_int("ConvDiscriminator", "image_size", image_size) % 16:
+            raise ValueError(f"ConvDiscriminator: image_size must be a multiple of 16, "
+                             f"got {image_size}")
+        self.image_shape = (nc, image_size, image_size)
 
         def block(n_in: int, n_out: int, bn: bool = True) -> list[nn.Module]:
             layers: list[nn.Module] = [nn.Conv2d(n_in, n_out, 3, 2, 1),
@@ -258,6 +320,7 @@ class ConvDiscriminator(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input("ConvDiscriminator", "images", x, self.image_shape)
         return self.main(x).view(-1)
 
 

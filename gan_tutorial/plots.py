@@ -177,3 +177,54 @@ def plot_diversity(history: History, real: torch.Tensor, ax: plt.Axes | None = N
     ax.set(title="Sample diversity relative to real images (near 0: mode collapse)",
            xlabel="iteration", ylabel="diversity ratio", ylim=(0, None))
     return ax
+
+
+def plot_metric(history: History, key: str, ax: plt.Axes | None = None,
+                reference: dict[str, float] | None = None, ylabel: str | None = None,
+                log: bool = False) -> plt.Axes:
+    """One quality metric over training, from ``history.metrics[key]`` at ``history.metric_iterations``.
+
+    ``reference`` draws labelled horizontal lines, e.g. the real-data floor and noise
+    ceiling of ``mnist_frechet_reference``; ``log`` uses a logarithmic y axis (useful for
+    Fréchet distances, which fall by orders of magnitude).
+    """
+    metrics = getattr(history, "metrics", None) or {}
+    if key not in metrics:
+        raise KeyError(f"history.metrics has no {key!r} (recorded: {sorted(metrics) or 'none'}); "
+                       f"pass evaluate=... and eval_every=... to fit to record metrics")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    values = metrics[key]
+    ax.plot(history.metric_iterations[:len(values)], values, "o-", label=key)
+    for i, (label, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, color=f"C{i + 1}", linestyle="--", linewidth=1, label=label)
+    ax.set(title=f"{key.replace('_', ' ')} during training", xlabel="iteration", ylabel=ylabel or key)
+    if log:
+        ax.set_yscale("log")
+    if reference:
+        ax.legend()
+    return ax
+
+
+def plot_digit_histogram(fake: torch.Tensor, real: torch.Tensor | None = None,
+                         ax: plt.Axes | None = None) -> plt.Axes:
+    """Share of each digit 0–9 that the MNIST classifier sees in ``fake`` (and ``real``).
+
+    A healthy generator draws every digit about equally often (like real data, 0.1
+    each); a collapsed one piles onto one or a few bars.
+    """
+    from .metrics import predicted_digits
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    digits = np.arange(10)
+    sets = [("generated", fake)] + ([("real", real)] if real is not None else [])
+    width = 0.8 / len(sets)
+    for i, (label, images) in enumerate(sets):
+        shares = torch.bincount(predicted_digits(images), minlength=10).float() / images.size(0)
+        ax.bar(digits + (i - (len(sets) - 1) / 2) * width, shares.numpy(), width, label=label)
+    ax.axhline(0.1, color="grey", linestyle="--", linewidth=1)
+    ax.set(title="Digits the classifier sees (dashed: 0.1 each when balanced)", xlabel="predicted digit",
+           ylabel="share of images", xticks=digits)
+    ax.legend()
+    return ax

@@ -1,28 +1,40 @@
 """Where to run (CPU, CUDA or Apple MPS) and how to make runs repeatable."""
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
 import torch
 
-from .config import DEVICE_ENV
+from .config import DEVICE_ENV, check_device_name, device_setting
 
 
 def get_device(preferred: str | torch.device | None = None) -> torch.device:
     """Pick CUDA, then Apple MPS, then CPU.
 
     ``preferred`` (or the ``GAN_TUTORIAL_DEVICE`` environment variable)
-    overrides the choice, e.g. ``get_device("cpu")``.
+    overrides the choice, e.g. ``get_device("cpu")``. Accepted names: cpu, cuda,
+    cuda:N, mps; anything else raises ValueError naming where the value came from.
     """
-    choice = preferred if preferred is not None else os.environ.get(DEVICE_ENV) or None
+    if isinstance(preferred, torch.device):
+        source, choice = "device", str(preferred)
+    elif preferred is not None:
+        source, choice = "device", str(preferred).strip()
+    else:
+        source, choice = DEVICE_ENV, device_setting()
     if choice is not None:
-        device = torch.device(choice)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"Device {device} was asked for, but CUDA is not available here.")
+        device = torch.device(check_device_name(choice, source))
+        if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise RuntimeError(f"Device {device} was asked for ({source}), but CUDA is not "
+                                   f"available here. Use cpu, or leave it unset.")
+            if device.index is not None and device.index >= torch.cuda.device_count():
+                raise RuntimeError(f"Device {device} was asked for ({source}), but this machine "
+                                   f"has {torch.cuda.device_count()} CUDA device(s): "
+                                   f"cuda:0 to cuda:{torch.cuda.device_count() - 1}.")
         if device.type == "mps" and not torch.backends.mps.is_available():
-            raise RuntimeError("Device 'mps' was asked for, but Apple MPS is not available here.")
+            raise RuntimeError(f"Device 'mps' was asked for ({source}), but Apple MPS is not "
+                               f"available here. Use cpu, or leave it unset.")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -1,27 +1,44 @@
 """The GAN training loop: one canonical step, bookkeeping, checkpoints, interrupts.
 
     trainer = GANTrainer(G, D, lr=2e-4, betas=(0.5, 0.999))
+    trainer.estimate_minutes(loader, epochs=5)          # times a few real steps, then undoes them
     history = trainer.fit(loader, epochs=5, checkpoint="runs/dcgan.pt")
 
 ``fit`` trains until ``epochs`` epochs are done *in total*, so running the same cell
-again after an interrupt (or after ``resume``) carries on where training stopped.
+again after an interrupt, a time budget (``max_minutes``) or ``load`` carries on where
+training stopped, in the middle of an epoch if that is where it stopped.
 """
 from __future__ import annotations
 
+import copy
+import math
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
+from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, load_checkpoint,
+                         optimizer_mismatches, raise_if_incompatible, save_checkpoint,
+                         state_dict_mismatches)
+from .interrupts import deferred_interrupt
+from .precision import autocast, grad_scaler, resolve_precision
 from .runtime import get_device
 
 REAL_LABEL = 1.0
 FAKE_LABEL = 0.0
+STAT_KEYS = ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+G_LOSSES = ("non-saturating", "minimax")
+
+Evaluator = Callable[["GANTrainer"], dict[str, float]]
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -29,12 +46,18 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images.detach().float().cpu() + 1) / 2).clamp(0, 1).mul(255).round().to(torch.uint8)
 
 
+class TrainingDivergedError(RuntimeError):
+    """A loss became NaN or infinite: training stopped without saving the broken weights."""
+
+
 @dataclass
 class History:
-    """Everything recorded while training, one entry per iteration (``snapshots`` aside).
+    """Everything recorded while training, one entry per iteration (snapshots, metrics aside).
 
     ``d_g_z1`` is D(G(z)) while D is updated (before its step), ``d_g_z2`` the same
     batch scored again by the updated D while G is updated (after D's step).
+    ``snapshot_iterations[i]`` and ``metric_iterations[i]`` count the updates done when
+    snapshot ``i`` / evaluation ``i`` was taken (0: the untrained generator).
     """
 
     loss_d: list[float] = field(default_factory=list)
@@ -45,8 +68,13 @@ class History:
     epoch: list[int] = field(default_factory=list)
     snapshot_iterations: list[int] = field(default_factory=list)
     snapshots: list[torch.Tensor] = field(default_factory=list)  # uint8, fixed noise
+    metric_iterations: list[int] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)  # name -> one value per evaluation
     epochs_done: int = 0
     interrupted: bool = False
+    stop_reason: str | None = None  # why the last fit() ended early: "interrupted", "time budget"
+    train_seconds: float = 0.0  # wall time inside fit(), evaluation included
+    eval_seconds: float = 0.0  # of which spent evaluating
 
     @property
     def iterations(self) -> int:
@@ -55,8 +83,21 @@ class History:
     def record(self, epoch: int, stats: dict[str, float]) -> None:
         """Append one iteration's statistics."""
         self.epoch.append(epoch)
-        for key in ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"):
+        for key in STAT_KEYS:
             getattr(self, key).append(stats[key])
+
+    def iterations_in(self, epoch: int) -> int:
+        """How many updates epoch ``epoch`` (0-based) has had so far."""
+        return self.epoch.count(epoch)
+
+    def record_metrics(self, values: dict[str, float]) -> None:
+        """Append one evaluation, taken now (after ``iterations`` updates)."""
+        self.metric_iterations.append(self.iterations)
+        for key, value in values.items():
+            series = self.metrics.setdefault(key, [math.nan] * (len(self.metric_iterations) - 1))
+            series.append(float(value))
+        for series in self.metrics.values():  # a metric this evaluation did not return
+            series.extend([math.nan] * (len(self.metric_iterations) - len(series)))
 
     def epoch_means(self, key: str) -> list[float]:
         """Mean of one recorded series (e.g. "loss_d") over each epoch."""
@@ -74,6 +115,71 @@ class History:
         return cls(**state)
 
 
+class _StatBuffer:
+    """Per-iteration statistics kept on the device and copied over in chunks: one sync each.
+
+    On a GPU, fetching five numbers after every step would stall it; the CPU has no such cost.
+    """
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.rows: list[tuple[int, torch.Tensor]] = []
+
+    def add(self, epoch: int, stats: dict[str, torch.Tensor]) -> None:
+        self.rows.append((epoch, torch.stack([stats[k].float() for k in STAT_KEYS])))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def flush(self, history: History) -> dict[str, float] | None:
+        """Record the buffered iterations; raise on the first non-finite one. Returns the last."""
+        if not self.rows:
+            return None
+        values = torch.stack([row for _, row in self.rows]).cpu().tolist()
+        epochs = [epoch for epoch, _ in self.rows]
+        self.rows.clear()
+        stats = None
+        for epoch, row in zip(epochs, values):
+            stats = dict(zip(STAT_KEYS, row))
+            bad = [k for k in ("loss_d", "loss_g") if not math.isfinite(stats[k])]
+            if bad:
+                raise TrainingDivergedError(f"{bad[0]} = {stats[bad[0]]} at iteration "
+                                            f"{history.iterations + 1} (epoch {epoch + 1})")
+            history.record(epoch, stats)
+        return stats
+
+
+def _adam(params, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
+    """Adam with the fused kernel (one call for all parameters) where this PyTorch has it."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # device or version without fused Adam
+        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=device.type != "cpu")
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    """The model inside a DistributedDataParallel wrapper (see gan_tutorial.distributed)."""
+    return module.module if isinstance(module, DistributedDataParallel) else module
+
+
+def _has_conv(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _format_minutes(minutes: float) -> str:
+    if minutes < 1:
+        return f"{minutes * 60:.0f} s"
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    return f"{int(minutes // 60)} h {minutes % 60:.0f} min"
+
+
 class GANTrainer:
     """Trains a generator against a discriminator with BCE and Adam.
 
@@ -86,72 +192,112 @@ class GANTrainer:
         n_fixed: how many fixed noise vectors to snapshot for the progress animation.
         d_loss_reduction: "sum" adds D's real and fake losses (PyTorch DCGAN tutorial),
             "mean" averages them (d2l); the gradient direction is the same.
+        precision: "auto" (default: bf16 on GPUs and on CPUs with native bf16, fp16 on
+            older GPUs, else fp32), "fp32", "bf16" or "fp16" (CUDA only). Weights and
+            checkpoints stay fp32; see :mod:`gan_tutorial.precision`.
+        g_loss: "non-saturating" (default): G maximises log D(G(z)); "minimax": G minimises
+            log(1 - D(G(z))), the loss of the original minimax game, which saturates early.
+        d_steps: discriminator updates per generator update (k in Goodfellow et al.); each
+            uses the same real batch with fresh noise.
+        real_label: D's target for real images; 0.9 is one-sided label smoothing (fakes
+            keep 0, and G still aims for 1).
+        channels_last: store convolutional models and batches channels-last (faster
+            convolutions on CPUs and GPUs); None picks it for models with convolutions.
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, lr: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999), device: str | torch.device | None = None,
-                 n_fixed: int = 64, d_loss_reduction: str = "sum") -> None:
+                 n_fixed: int = 64, d_loss_reduction: str = "sum", precision: str = "auto",
+                 g_loss: str = "non-saturating", d_steps: int = 1, real_label: float = REAL_LABEL,
+                 channels_last: bool | None = None) -> None:
         if d_loss_reduction not in ("sum", "mean"):
             raise ValueError(f"d_loss_reduction must be 'sum' or 'mean', got {d_loss_reduction!r}")
+        if g_loss not in G_LOSSES:
+            raise ValueError(f"g_loss must be one of {G_LOSSES}, got {g_loss!r}")
+        if type(d_steps) is not int or d_steps < 1:
+            raise ValueError(f"d_steps must be a whole number >= 1, got {d_steps!r}")
+        if not 0.5 < real_label <= 1.0:
+            raise ValueError(f"real_label must be in (0.5, 1] (0.9 is the usual smoothing), got {real_label}")
         self.device = get_device(device)
-        self.G = generator.to(self.device)
-        self.D = discriminator.to(self.device)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)
+        self.precision = resolve_precision(precision, self.device)
+        if channels_last is None:
+            channels_last = self.device.type != "mps" and (_has_conv(generator) or _has_conv(discriminator))
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.G = generator.to(self.device, memory_format=self.memory_format)
+        self.D = discriminator.to(self.device, memory_format=self.memory_format)
+        self.opt_g = _adam(self.G.parameters(), lr, betas, self.device)
+        self.opt_d = _adam(self.D.parameters(), lr, betas, self.device)
+        self.scaler_g = grad_scaler(self.device, self.precision)
+        self.scaler_d = grad_scaler(self.device, self.precision)
         logits = getattr(discriminator, "outputs_logits", False)
         self.criterion = nn.BCEWithLogitsLoss() if logits else nn.BCELoss()
         self.to_prob = torch.sigmoid if logits else (lambda t: t)
-        self.d_loss_reduction = d_loss_reduction
+        self.d_loss_reduction, self.g_loss, self.d_steps = d_loss_reduction, g_loss, d_steps
+        self.real_label = real_label
         self.fixed_noise = self.noise(n_fixed)
         self.history = History()
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick kernels
+        # Distributed training (gan_tutorial.distributed) wraps G and D in DDP and sets this
+        # to False on every rank but 0: those ranks train but write and print nothing.
+        self.is_main_process = True
 
     def noise(self, n: int) -> torch.Tensor:
         """``n`` latent vectors z ~ N(0, I) shaped for the generator."""
-        return torch.randn(n, *self.G.latent_shape, device=self.device)
+        return torch.randn(n, *_unwrap(self.G).latent_shape, device=self.device)
 
-    def train_step(self, real: torch.Tensor) -> dict[str, float]:
-        """One iteration: update D once, then G once. Returns the numbers worth plotting."""
-        real = real.to(self.device, non_blocking=True)
+    def autocast(self):
+        """Forward passes inside this context run in the trainer's precision."""
+        return autocast(self.device, self.precision)
+
+    def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One iteration: update D (``d_steps`` times), then G once. Returns the numbers worth plotting."""
+        real = real.to(self.device, non_blocking=True, memory_format=self.memory_format)
         n = real.size(0)
+        real_labels = torch.full((n,), self.real_label, device=self.device)  # 1, or 0.9 if smoothed
         ones = torch.full((n,), REAL_LABEL, device=self.device)
         zeros = torch.full((n,), FAKE_LABEL, device=self.device)
 
         # (1) Update D: maximise log D(x) + log(1 - D(G(z))).
         #     BCE with label 1 keeps only the -log D(x) term, label 0 only -log(1 - D(G(z))).
-        self.D.zero_grad(set_to_none=True)
-        out_real = self.D(real)
-        loss_real = self.criterion(out_real, ones)
-        fake = self.G(self.noise(n))
-        out_fake = self.D(fake.detach())  # detach: this step must not touch G
-        loss_fake = self.criterion(out_fake, zeros)
-        loss_d = loss_real + loss_fake
-        if self.d_loss_reduction == "mean":
-            loss_d = loss_d / 2
-        loss_d.backward()
-        self.opt_d.step()
+        for _ in range(self.d_steps):
+            self.D.zero_grad(set_to_none=True)
+            with self.autocast():  # forward passes in the chosen precision; losses in fp32
+                out_real = self.D(real).float()
+                fake = self.G(self.noise(n))
+                out_fake = self.D(fake.detach()).float()  # detach: this step must not touch G
+            loss_d = self.criterion(out_real, real_labels) + self.criterion(out_fake, zeros)
+            if self.d_loss_reduction == "mean":
+                loss_d = loss_d / 2
+            self.scaler_d.scale(loss_d).backward()
+            self.scaler_d.step(self.opt_d)
+            self.scaler_d.update()
 
-        # (2) Update G: maximise log D(G(z)) (the non-saturating loss), i.e. BCE against
-        #     label 1 on the same fakes, scored by the freshly updated D.
+        # (2) Update G on the same fakes, scored by the freshly updated D. Non-saturating:
+        #     maximise log D(G(z)), i.e. BCE against label 1. Minimax: minimise log(1 - D(G(z))).
         self.G.zero_grad(set_to_none=True)
-        out_fake_after = self.D(fake)
-        loss_g = self.criterion(out_fake_after, ones)
-        loss_g.backward()
-        self.opt_g.step()
+        with self.autocast():
+            out_fake_after = self.D(fake).float()
+        if self.g_loss == "minimax":
+            loss_g = -self.criterion(out_fake_after, zeros)
+        else:
+            loss_g = self.criterion(out_fake_after, ones)
+        self.scaler_g.scale(loss_g).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
 
-        return {
-            "loss_d": loss_d.item(),
-            "loss_g": loss_g.item(),
-            "d_x": self.to_prob(out_real).mean().item(),
-            "d_g_z1": self.to_prob(out_fake).mean().item(),
-            "d_g_z2": self.to_prob(out_fake_after).mean().item(),
+        return {  # tensors, not floats: reading them would make a GPU wait (fit reads in chunks)
+            "loss_d": loss_d.detach(),
+            "loss_g": loss_g.detach(),
+            "d_x": self.to_prob(out_real).detach().mean(),
+            "d_g_z1": self.to_prob(out_fake).detach().mean(),
+            "d_g_z2": self.to_prob(out_fake_after).detach().mean(),
         }
 
     @torch.no_grad()
     def sample(self, noise: torch.Tensor | None = None, n: int = 64,
                batch_stats: bool = True) -> torch.Tensor:
-        """Generator output for ``noise`` (or ``n`` fresh vectors), on the CPU.
+        """Generator output for ``noise`` (or ``n`` fresh vectors), on the CPU, in fp32.
 
         Dropout is off. With ``batch_stats`` (default) BatchNorm normalises with the sample
         batch's own statistics, as in training and as the PyTorch DCGAN tutorial samples;
@@ -160,121 +306,303 @@ class GANTrainer:
         images until they catch up.
         """
         noise = self.noise(n) if noise is None else noise.to(self.device)
-        was_training = self.G.training
-        self.G.eval()
-        norms = [m for m in self.G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        G = _unwrap(self.G)  # not through DDP: sampling is local to each process
+        was_training = G.training
+        G.eval()
+        norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         tracking = [m.track_running_stats for m in norms]
         if batch_stats:
             for m in norms:  # training-mode BatchNorm that neither reads nor updates running stats
                 m.train()
                 m.track_running_stats = False
         try:
-            return self.G(noise).cpu()
+            return G(noise).float().cpu().contiguous()
         finally:
             for m, track in zip(norms, tracking):
                 m.track_running_stats = track
-            self.G.train(was_training)
+            G.train(was_training)
 
     def snapshot(self) -> None:
         """Keep the generator's output on the fixed noise, for the progress animation."""
         self.history.snapshots.append(to_uint8(self.sample(self.fixed_noise)))
         self.history.snapshot_iterations.append(self.history.iterations)
 
+    def evaluate(self, evaluate: Evaluator) -> dict[str, float]:
+        """Run ``evaluate(self)`` and record its numbers in the history, at this iteration.
+
+        Training's random numbers are saved and restored around it, so evaluating (or not)
+        never changes what training does.
+        """
+        start = time.perf_counter()
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            values = evaluate(self)
+        self.history.record_metrics(values)
+        self.history.eval_seconds += time.perf_counter() - start
+        return values
+
+    # ------------------------------------------------------------ how long will it take?
+    def _remaining(self, loader: DataLoader, epochs: int) -> int:
+        """Updates still to do to reach ``epochs`` epochs in total."""
+        h = self.history
+        if h.epochs_done >= epochs:
+            return 0
+        return (epochs - h.epochs_done) * len(loader) - h.iterations_in(h.epochs_done)
+
+    def estimate_minutes(self, loader: DataLoader, epochs: int, steps: int = 3,
+                         verbose: bool = True) -> float:
+        """Estimated wall time of ``fit(loader, epochs)``, from timing ``steps`` real iterations.
+
+        The timed steps are undone afterwards (weights, optimisers and random numbers are
+        restored), so the estimate changes nothing about the run that follows.
+        """
+        saved = copy.deepcopy([m.state_dict() for m in (self.G, self.D, self.opt_g, self.opt_d,
+                                                         self.scaler_g, self.scaler_d)])
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            batches = iter(loader)
+
+            def next_batch() -> torch.Tensor:
+                nonlocal batches
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    batches = iter(loader)
+                    batch = next(batches)
+                return batch[0] if isinstance(batch, (list, tuple)) else batch
+
+            self.train_step(next_batch())  # warm-up: allocations, kernel choice; not timed
+            _synchronize(self.device)
+            start = time.perf_counter()
+            for _ in range(steps):
+                stats = self.train_step(next_batch())
+            stats["loss_d"].item()  # waits for the GPU
+            seconds_per_step = (time.perf_counter() - start) / steps
+        for module, state in zip((self.G, self.D, self.opt_g, self.opt_d, self.scaler_g, self.scaler_d), saved):
+            module.load_state_dict(state)
+        remaining = self._remaining(loader, epochs)
+        minutes = remaining * seconds_per_step / 60
+        if verbose:
+            print(f"Estimated training time: about {_format_minutes(minutes)} for {remaining:,} "
+                  f"iterations ({epochs} epochs of {len(loader):,}) at {seconds_per_step:.3f} s each, "
+                  f"measured over {steps} steps on {self.device.type} in {self.precision}.")
+        return minutes
+
+    # ------------------------------------------------------------ the loop
     def fit(self, loader: DataLoader, epochs: int, snapshot_every: int | None = 500,
             checkpoint: str | os.PathLike | None = None, sample_dir: str | os.PathLike | None = None,
-            print_every: int | None = None, progress: bool = True) -> History:
+            print_every: int | None = None, progress: bool = True,
+            evaluate: Evaluator | None = None, eval_every: int | None = None,
+            max_minutes: float | None = None) -> History:
         """Train until ``epochs`` epochs are done in total, then return the history.
 
-        Snapshots the fixed noise every ``snapshot_every`` iterations and at the end.
-        Saves a checkpoint after each epoch (and on interrupt) when ``checkpoint`` is a path;
-        writes one sample grid per epoch to ``sample_dir``; prints a stats line every
-        ``print_every`` iterations. Interrupting (Ctrl-C / the stop button) stops cleanly:
-        the models keep what they learned and calling ``fit`` again carries on.
+        Snapshots the fixed noise before training, every ``snapshot_every`` iterations and
+        at the end; calls ``evaluate(trainer)`` (a dict of numbers, kept in
+        ``history.metrics``) at the same moments every ``eval_every`` iterations. Saves a
+        checkpoint after each epoch and at the end when ``checkpoint`` is a path; writes one
+        sample grid per epoch to ``sample_dir``; prints a stats line every ``print_every``
+        iterations. Stops cleanly after ``max_minutes``, on Ctrl-C / the stop button, or
+        when a loss turns NaN (then the last checkpoint is kept as it was). Calling ``fit``
+        again carries on.
         """
         if len(loader) == 0:
             raise ValueError("The data loader yields no batches: the dataset is smaller than "
                              "one batch (with drop_last). Use more data or a smaller batch.")
-        self.history.interrupted = False
+        if type(epochs) is not int or epochs < 0:
+            raise ValueError(f"epochs must be a whole number >= 0, got {epochs!r}")
+        if max_minutes is not None and not max_minutes > 0:
+            raise ValueError(f"max_minutes must be positive, got {max_minutes!r}")
+        if evaluate is not None and not eval_every:
+            raise ValueError("evaluate needs eval_every: how many iterations between evaluations")
+        if checkpoint is not None and self.is_main_process:
+            check_writable(checkpoint)  # fail now, not after the first epoch
+        h = self.history
+        h.interrupted, h.stop_reason = False, None
+        started = time.monotonic()
+        deadline = None if max_minutes is None else started + 60 * max_minutes
+        buffer = _StatBuffer(every=20 if self.device.type == "cuda" else 1)
+        remaining = self._remaining(loader, epochs)
+        bar = tqdm(total=h.iterations + remaining, initial=h.iterations, desc="training",
+                   unit="it", disable=not (progress and self.is_main_process), dynamic_ncols=True)
+        if not h.snapshot_iterations:
+            self.snapshot()  # iteration 0: what the untrained generator draws
+        if evaluate is not None and not h.metric_iterations:
+            self.evaluate(evaluate)
         self.G.train()
         self.D.train()
-        start = self.history.epochs_done
         try:
-            for epoch in range(start, epochs):
-                self._run_epoch(loader, epoch, epochs, snapshot_every, print_every, progress)
-                self.history.epochs_done = epoch + 1
-                if sample_dir is not None:
-                    Path(sample_dir).mkdir(parents=True, exist_ok=True)
-                    save_image(self.sample(self.fixed_noise), Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
-                               nrow=8, normalize=True, value_range=(-1, 1))
-                if checkpoint is not None and epoch + 1 < epochs:
-                    self.save(checkpoint)  # the last one is saved below, with the final snapshot
+            while h.epochs_done < epochs and h.stop_reason is None:
+                epoch = h.epochs_done
+                if hasattr(getattr(loader, "sampler", None), "set_epoch"):
+                    loader.sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
+                done_before = h.iterations_in(epoch)  # > 0 when resuming mid-epoch
+                for i, batch in enumerate(islice(loader, max(0, len(loader) - done_before)), done_before):
+                    buffer.add(epoch, self._checked_step(batch, buffer, epoch))
+                    bar.update(1)
+                    it = h.iterations + len(buffer)
+                    due_print = print_every and (i % print_every == 0 or i == len(loader) - 1)
+                    due_snapshot = snapshot_every and it % snapshot_every == 0
+                    due_eval = evaluate is not None and it % eval_every == 0
+                    if len(buffer) >= buffer.every or due_print or due_snapshot or due_eval:
+                        stats = buffer.flush(h)
+                        bar.set_postfix({"epoch": f"{epoch + 1}/{epochs}", "Loss_D": f"{stats['loss_d']:.3f}",
+                                         "Loss_G": f"{stats['loss_g']:.3f}", "D(x)": f"{stats['d_x']:.2f}",
+                                         "D(G(z))": f"{stats['d_g_z1']:.2f}/{stats['d_g_z2']:.2f}"},
+                                        refresh=False)
+                    if due_print and self.is_main_process:
+                        tqdm.write(f"[{epoch + 1}/{epochs}][{i}/{len(loader)}] Loss_D: {stats['loss_d']:.4f} "
+                                   f"Loss_G: {stats['loss_g']:.4f} D(x): {stats['d_x']:.4f} "
+                                   f"D(G(z)): {stats['d_g_z1']:.4f} / {stats['d_g_z2']:.4f}")
+                    if due_snapshot:
+                        self.snapshot()
+                    if due_eval:
+                        self.evaluate(evaluate)
+                    if deadline is not None and time.monotonic() > deadline:
+                        h.stop_reason = "time budget"
+                        break
+                buffer.flush(h)
+                if h.stop_reason is None:
+                    h.epochs_done = epoch + 1
+                    self._end_of_epoch(epoch, epochs, checkpoint, sample_dir)
         except KeyboardInterrupt:
-            self.history.interrupted = True
-            tqdm.write(f"Interrupted after {self.history.iterations} iterations; the models keep "
-                       f"what they learned. Call fit() again to continue.")
-        if not self.history.snapshot_iterations or \
-                self.history.snapshot_iterations[-1] != self.history.iterations:
-            self.snapshot()
-        if checkpoint is not None:
-            self.save(checkpoint)
-            if self.history.interrupted:
-                tqdm.write(f"Checkpoint saved to {checkpoint}.")
-        return self.history
-
-    def _run_epoch(self, loader: DataLoader, epoch: int, epochs: int, snapshot_every: int | None,
-                   print_every: int | None, progress: bool) -> None:
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=True)
-        for i, batch in enumerate(bar):
-            real = batch[0] if isinstance(batch, (list, tuple)) else batch
-            stats = self.train_step(real)
-            self.history.record(epoch, stats)
-            it = self.history.iterations
-            bar.set_postfix(Loss_D=f"{stats['loss_d']:.3f}", Loss_G=f"{stats['loss_g']:.3f}",
-                            D_x=f"{stats['d_x']:.2f}", D_G_z=f"{stats['d_g_z1']:.2f}/{stats['d_g_z2']:.2f}",
-                            refresh=False)
-            if print_every and (i % print_every == 0 or i == len(loader) - 1):
-                tqdm.write(f"[{epoch + 1}/{epochs}][{i}/{len(loader)}] Loss_D: {stats['loss_d']:.4f} "
-                           f"Loss_G: {stats['loss_g']:.4f} D(x): {stats['d_x']:.4f} "
-                           f"D(G(z)): {stats['d_g_z1']:.4f} / {stats['d_g_z2']:.4f}")
-            if snapshot_every and (it - 1) % snapshot_every == 0:
+            h.interrupted, h.stop_reason = True, "interrupted"
+        except TrainingDivergedError as err:
+            bar.close()
+            h.train_seconds += time.monotonic() - started
+            kept = (f"{checkpoint} was not overwritten and holds the last finite weights"
+                    if checkpoint is not None and Path(checkpoint).is_file() else "nothing was saved")
+            raise TrainingDivergedError(
+                f"Training diverged: {err}. It stopped there and {kept}. Likely causes: a learning "
+                f"rate too high for this model (lr = {self.opt_g.param_groups[0]['lr']:g}; try a "
+                f"tenth of it) or NaN/inf values in the data. Lower lr, then load the checkpoint "
+                f"into a new trainer and continue.") from None
+        finally:
+            bar.close()
+        buffer.flush(h)  # the updates done before an interrupt are part of the history
+        with deferred_interrupt() as interrupted_again:  # a second Ctrl-C must not cut the save
+            if h.snapshot_iterations[-1] != h.iterations:
                 self.snapshot()
+            if evaluate is not None and h.metric_iterations[-1] != h.iterations:
+                self.evaluate(evaluate)
+            h.train_seconds += time.monotonic() - started
+            if checkpoint is not None and self.is_main_process:
+                self.save(checkpoint)
+        if interrupted_again:
+            h.interrupted, h.stop_reason = True, "interrupted"
+        if h.stop_reason and self.is_main_process:
+            why = {"interrupted": "Interrupted",
+                   "time budget": f"Time budget of {_format_minutes(max_minutes or 0)} used up"}
+            tqdm.write(f"{why[h.stop_reason]} after {h.iterations} iterations "
+                       f"({h.epochs_done} of {epochs} epochs complete); the models keep what they "
+                       f"learned{f' and are saved in {checkpoint}' if checkpoint else ''}. "
+                       f"Call fit() again to continue.")
+        return h
+
+    def _checked_step(self, batch, buffer: _StatBuffer, epoch: int) -> dict[str, torch.Tensor]:
+        """``train_step`` on a loader's batch; a probability that is NaN counts as divergence."""
+        try:
+            return self.train_step(batch[0] if isinstance(batch, (list, tuple)) else batch)
+        except RuntimeError as err:
+            if "between 0 and 1" not in str(err):  # BCELoss refuses a NaN probability
+                raise
+            buffer.flush(self.history)
+            raise TrainingDivergedError(f"D's output is NaN at iteration {self.history.iterations + 1} "
+                                        f"(epoch {epoch + 1})") from None
+
+    def _end_of_epoch(self, epoch: int, epochs: int, checkpoint: str | os.PathLike | None,
+                      sample_dir: str | os.PathLike | None) -> None:
+        """Per-epoch files: a sample grid, and a checkpoint (the last one is saved by fit)."""
+        if not self.is_main_process:
+            return
+        if sample_dir is not None:
+            Path(sample_dir).mkdir(parents=True, exist_ok=True)
+            save_image(self.sample(self.fixed_noise), Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
+                       nrow=8, normalize=True, value_range=(-1, 1))
+        if checkpoint is not None and epoch + 1 < epochs:
+            self.save(checkpoint)
+
 
     # ------------------------------------------------------------ checkpoints
     def save(self, path: str | os.PathLike) -> Path:
-        """Write models, optimisers, fixed noise and history to ``path`` (atomically)."""
+        """Write models, optimisers, fixed noise and history to ``path`` (atomically).
+
+        Raises :class:`~gan_tutorial.checkpoint.NonFiniteStateError` (and writes nothing)
+        when a network's weights hold NaN or inf, so a diverged run never replaces a good
+        checkpoint.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        G, D = _unwrap(self.G), _unwrap(self.D)
+        for name, net in (("generator", G), ("discriminator", D)):
+            bad = first_non_finite(net.state_dict())
+            if bad is not None:
+                raise NonFiniteStateError(
+                    path, f"refusing to write it: the {name}'s weights hold NaN or inf ({bad}), "
+                          f"so training has diverged after {self.history.iterations} iterations. "
+                          f"The file already there (if any) is kept. Lower the learning rate or "
+                          f"check the data for NaN/inf, then resume from the last good checkpoint.")
         state = {
-            "generator": self.G.state_dict(),
-            "discriminator": self.D.state_dict(),
+            "generator": G.state_dict(),
+            "discriminator": D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "fixed_noise": self.fixed_noise.cpu(),
             "history": self.history.state_dict(),
         }
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, path)  # a crash mid-save never leaves a half-written checkpoint
-        return path
+        return save_checkpoint(path, state)  # tmp file + os.replace: a crash keeps the old one
 
     def load(self, path: str | os.PathLike) -> History:
-        """Restore everything :meth:`save` wrote; the next ``fit`` continues from there."""
+        """Restore everything :meth:`save` wrote; the next ``fit`` continues from there.
+
+        Everything is checked before anything is assigned: a file that is damaged, not a
+        checkpoint, or saved by another architecture raises
+        :class:`~gan_tutorial.checkpoint.CheckpointError` and leaves the trainer unchanged.
+        """
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"No checkpoint at {path}. Train with fit(..., checkpoint="
                                     f"{str(path)!r}) first to create one.")
-        state = torch.load(path, map_location=self.device, weights_only=True)
-        self.G.load_state_dict(state["generator"])
-        self.D.load_state_dict(state["discriminator"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.fixed_noise = state["fixed_noise"].to(self.device)
-        self.history = History.from_state_dict(state["history"])
+        state = load_checkpoint(path, map_location=self.device)
+        G, D = _unwrap(self.G), _unwrap(self.D)
+        problems = (state_dict_mismatches("generator", G, state["generator"])
+                    + state_dict_mismatches("discriminator", D, state["discriminator"]))
+        if not problems:  # optimiser shapes follow the networks': check them only when those fit
+            problems = (optimizer_mismatches("generator optimizer (opt_g)", self.opt_g, state["opt_g"])
+                        + optimizer_mismatches("discriminator optimizer (opt_d)", self.opt_d,
+                                               state["opt_d"]))
+        noise = state["fixed_noise"]
+        latent = tuple(G.latent_shape)
+        if not isinstance(noise, torch.Tensor) or tuple(noise.shape[1:]) != latent:
+            found = tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__
+            problems.append(f"fixed_noise: expected shape (n, {', '.join(map(str, latent))}), "
+                            f"found {found}")
+        try:
+            history = History.from_state_dict(state["history"])
+        except (TypeError, ValueError) as err:
+            problems.append(f"history: cannot be restored ({err})")
+        raise_if_incompatible(path, problems)
+
+        # All checked: assign. Keep this machine's optimiser implementation (foreach, fused,
+        # capturable), which describes how to step here, not what was learned.
+        G.load_state_dict(state["generator"])
+        D.load_state_dict(state["discriminator"])
+        for opt, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+            saved = dict(state[key])
+            saved["param_groups"] = [
+                {**group, **{k: mine[k] for k in ("foreach", "fused", "capturable",
+                                                  "differentiable") if k in mine}}
+                for group, mine in zip(saved["param_groups"], opt.param_groups)]
+            opt.load_state_dict(saved)
+        self.fixed_noise = noise.to(self.device)
+        self.history = history
         return self.history
 
     def resume_if_possible(self, path: str | os.PathLike) -> bool:
-        """Load ``path`` when it exists; return whether a checkpoint was loaded."""
-        if Path(path).is_file():
+        """Load ``path`` when it exists; return whether a checkpoint was loaded.
+
+        A file that exists but cannot be loaded raises rather than being skipped: training
+        afresh would overwrite it at the first save.
+        """
+        if Path(path).exists():
             self.load(path)
             return True
         return False

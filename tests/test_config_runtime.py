@@ -1,15 +1,22 @@
+import os
 import random
+import runpy
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from gan_tutorial.config import QUICK_ENV, full_or_quick, quick_mode
+from gan_tutorial.config import DEVICE_ENV, QUICK_ENV, full_or_quick, quick_mode
 from gan_tutorial.runtime import get_device, seed_everything
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("value,expected", [("1", True), ("true", True), ("ON", True),
-                                            ("0", False), ("", False), ("no", False)])
+                                            ("Yes", True), (" on ", True), ("0", False),
+                                            ("", False), ("  ", False), ("no", False),
+                                            ("OFF", False), ("False", False)])
 def test_quick_mode_switch(monkeypatch, value, expected):
     monkeypatch.setenv(QUICK_ENV, value)
     assert quick_mode() is expected
@@ -19,6 +26,24 @@ def test_quick_mode_switch(monkeypatch, value, expected):
 def test_quick_mode_off_when_unset(monkeypatch):
     monkeypatch.delenv(QUICK_ENV, raising=False)
     assert not quick_mode()
+
+
+@pytest.mark.parametrize("value", ["2", "-1", "maybe", "enabled", "y", "tru e"])
+def test_quick_mode_refuses_values_that_mean_nothing(monkeypatch, value):
+    monkeypatch.setenv(QUICK_ENV, value)
+    with pytest.raises(ValueError, match=rf"{QUICK_ENV}={value!r} is not an on/off value\. "
+                                         r"Use one of 1/true/yes/on .* 0/false/no/off"):
+        quick_mode()
+
+
+def test_empty_quick_value_does_not_defeat_the_test_suite_default(monkeypatch):
+    monkeypatch.setenv(QUICK_ENV, "")
+    runpy.run_path(str(ROOT / "conftest.py"))
+    assert os.environ[QUICK_ENV] == "1"
+    assert quick_mode()
+    monkeypatch.setenv(QUICK_ENV, "0")  # an explicit value is kept
+    runpy.run_path(str(ROOT / "conftest.py"))
+    assert os.environ[QUICK_ENV] == "0"
 
 
 def test_seed_everything_repeats_python_numpy_and_torch():
@@ -42,3 +67,37 @@ def test_get_device(monkeypatch):
 def test_asking_for_missing_cuda_fails_clearly():
     with pytest.raises(RuntimeError, match="CUDA is not available"):
         get_device("cuda")
+
+
+@pytest.mark.parametrize("value", ["tpu", "CPU", "meta", "gpu", "cuda:x", "cuda:-1", "cpu cuda"])
+def test_device_variable_refuses_non_devices(monkeypatch, value):
+    monkeypatch.setenv(DEVICE_ENV, value)
+    with pytest.raises(ValueError, match=rf"{DEVICE_ENV}={value!r} is not a device gan_tutorial "
+                                         r"can train on\. Use one of: cpu, cuda, cuda:N"):
+        get_device()
+
+
+def test_device_variable_suggests_the_lower_case_name(monkeypatch):
+    monkeypatch.setenv(DEVICE_ENV, "CPU")
+    with pytest.raises(ValueError, match="Did you mean 'cpu'"):
+        get_device()
+
+
+def test_empty_device_variable_counts_as_unset(monkeypatch):
+    monkeypatch.setenv(DEVICE_ENV, " ")
+    assert get_device().type in {"cpu", "cuda", "mps"}
+
+
+def test_device_argument_is_checked_too(monkeypatch):
+    monkeypatch.delenv(DEVICE_ENV, raising=False)
+    with pytest.raises(ValueError, match=r"device='meta' is not a device"):
+        get_device("meta")
+    assert get_device(torch.device("cpu")) == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_asking_for_missing_cuda_by_variable_names_it(monkeypatch):
+    monkeypatch.setenv(DEVICE_ENV, "cuda:1")
+    with pytest.raises(RuntimeError, match=rf"cuda:1 was asked for \({DEVICE_ENV}\), but CUDA "
+                                           r"is not available"):
+        get_device()

@@ -113,3 +113,69 @@ def test_weights_init_statistics():
 
 def test_count_parameters():
     assert count_parameters(nn.Linear(10, 3)) == 33
+
+
+# ---------------------------------------------------------------- hostile arguments (issue 8, item 6)
+BAD_ARGUMENTS = [
+    (DCGANGenerator, {"nz": 0}, "nz"),
+    (DCGANGenerator, {"ngf": -8}, "ngf"),
+    (DCGANGenerator, {"nc": 0}, "nc"),
+    (DCGANGenerator, {"nz": 100.0}, "nz"),
+    (DCGANGenerator, {"nz": True}, "nz"),
+    (DCGANDiscriminator, {"ndf": 0}, "ndf"),
+    (DCGANDiscriminator, {"nc": -3}, "nc"),
+    (FCGenerator, {"latent_dim": 0}, "latent_dim"),
+    (FCGenerator, {"hidden": (256, 0)}, r"hidden\[1\]"),
+    (FCGenerator, {"hidden": ()}, "hidden"),
+    (FCGenerator, {"image_shape": (1, 0, 28)}, r"image_shape\[1\]"),
+    (FCDiscriminator, {"hidden": (-256,)}, r"hidden\[0\]"),
+    (FCDiscriminator, {"image_shape": (1, 28, "28")}, r"image_shape\[2\]"),
+    (UpsampleGenerator, {"latent_dim": 0}, "latent_dim"),
+    (UpsampleGenerator, {"nc": 0}, "nc"),
+    (ConvDiscriminator, {"nc": 0}, "nc"),
+    (GBlock, {"in_channels": 0, "out_channels": 8}, "in_channels"),
+    (DBlock, {"in_channels": 3, "out_channels": -1}, "out_channels"),
+]
+
+
+@pytest.mark.parametrize("cls,kwargs,name", BAD_ARGUMENTS,
+                         ids=[f"{c.__name__}-{n}" for c, _, n in BAD_ARGUMENTS])
+def test_sizes_that_are_not_positive_integers_are_refused_at_construction(cls, kwargs, name):
+    with pytest.raises(ValueError, match=rf"^{cls.__name__}: {name} must be a (non-empty sequence "
+                                         rf"of )?positive integer"):
+        cls(**kwargs)
+
+
+@pytest.mark.parametrize("D,images,expected", [
+    (DCGANDiscriminator(ndf=8, nc=3, image_size=64), torch.zeros(2, 3, 32, 32),
+     "DCGANDiscriminator expects images of shape (n, 3, 64, 64), got (n, 3, 32, 32)"),
+    (DCGANDiscriminator(ndf=8, nc=3, image_size=64), torch.zeros(2, 3, 128, 128),
+     "DCGANDiscriminator expects images of shape (n, 3, 64, 64), got (n, 3, 128, 128)"),
+    (DCGANDiscriminator(ndf=8, nc=3, image_size=64), torch.zeros(2, 1, 64, 64),
+     "DCGANDiscriminator expects images of shape (n, 3, 64, 64), got (n, 1, 64, 64)"),
+    (DCGANDiscriminator(ndf=8, nc=3, image_size=64), torch.zeros(3, 64, 64),
+     "DCGANDiscriminator expects images of shape (n, 3, 64, 64), got a tensor of shape (3, 64, 64)"),
+    (FCDiscriminator(), torch.zeros(2, 1, 32, 32),
+     "FCDiscriminator expects images of shape (n, 1, 28, 28) or (n, 784), got (n, 1, 32, 32)"),
+    (ConvDiscriminator(nc=1, image_size=32), torch.zeros(2, 1, 64, 64),
+     "ConvDiscriminator expects images of shape (n, 1, 32, 32), got (n, 1, 64, 64)"),
+], ids=["dcgan-smaller", "dcgan-larger", "dcgan-channels", "dcgan-unbatched", "fc", "conv"])
+def test_discriminator_names_expected_and_given_shape(D, images, expected):
+    with pytest.raises(ValueError) as info:
+        D(images)
+    assert str(info.value) == expected
+
+
+def test_generators_name_the_noise_shape_they_expect():
+    with pytest.raises(ValueError, match=r"DCGANGenerator expects noise of shape \(n, 16, 1, 1\), "
+                                         r"got a tensor of shape \(2, 16\): make it with "
+                                         r"torch\.randn\(n, \*G\.latent_shape\)"):
+        DCGANGenerator(nz=16, ngf=8)(torch.zeros(2, 16))
+    with pytest.raises(ValueError, match=r"FCGenerator expects noise of shape \(n, 64\), got \(n, 100\)"):
+        FCGenerator()(torch.zeros(2, 100))
+    with pytest.raises(ValueError, match=r"UpsampleGenerator expects noise of shape \(n, 10\)"):
+        UpsampleGenerator(latent_dim=10)(torch.zeros(2, 10, 1, 1))
+
+
+def test_fc_discriminator_still_takes_flat_images():
+    assert FCDiscriminator()(torch.zeros(3, 784)).shape == (3,)

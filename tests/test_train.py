@@ -62,7 +62,7 @@ def test_history_bookkeeping_and_snapshots():
     assert history.iterations == 15  # 5 batches x 3 epochs
     assert history.epoch == [0] * 5 + [1] * 5 + [2] * 5
     assert all(len(getattr(history, k)) == 15 for k in ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"))
-    assert history.snapshot_iterations == [1, 5, 9, 13, 15]  # every 4 + the end
+    assert history.snapshot_iterations == [0, 4, 8, 12, 15]  # untrained, every 4, the end
     assert all(s.shape == (6, *SHAPE) and s.dtype == torch.uint8 for s in history.snapshots)
     assert history.epochs_done == 3 and not history.interrupted
     assert len(history.epoch_means("loss_d")) == 3
@@ -85,7 +85,7 @@ def test_mean_reduction_halves_the_discriminator_loss():
     summed = tiny_trainer().train_step(batch)
     seed_everything(1)
     averaged = tiny_trainer(d_loss_reduction="mean").train_step(batch)
-    assert averaged["loss_d"] == pytest.approx(summed["loss_d"] / 2, rel=1e-5)
+    assert averaged["loss_d"].item() == pytest.approx(summed["loss_d"].item() / 2, rel=1e-5)
     with pytest.raises(ValueError, match="d_loss_reduction"):
         tiny_trainer(d_loss_reduction="max")
 
@@ -145,6 +145,8 @@ def test_interrupt_keeps_what_was_learned_and_can_continue(tmp_path, capsys):
     assert saved.load(tmp_path / "c.pt").iterations == 3
     history = trainer.fit(loader(), epochs=2, progress=False)
     assert not history.interrupted and history.epochs_done == 2
+    # the interrupted epoch was finished, not run again: each epoch counts its 5 updates once
+    assert history.iterations == 10 and history.epoch == [0] * 5 + [1] * 5
 
 
 def test_sample_dir_gets_one_grid_per_epoch(tmp_path):

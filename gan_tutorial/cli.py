@@ -1,0 +1,464 @@
+"""The command line: train any lesson headless, draw samples from a checkpoint.
+
+    python -m gan_tutorial train 02 --setting class --out runs/02
+    python -m gan_tutorial sample runs/02/checkpoint.pt -n 64 -o grid.png
+    torchrun --nproc-per-node 4 -m gan_tutorial train 03 --setting full --out runs/03
+
+``train`` writes into ``--out``: ``checkpoint.pt``, ``config.json`` (the run's settings and
+architecture, which ``sample`` and resuming read), ``samples/epoch_NNN.png`` (one grid per
+epoch), ``samples.png``, ``real_vs_fake.png``, ``curves.png``, ``progress.gif`` and
+``summary.json``. Run the same command again to continue from the checkpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import torch
+
+from . import __version__
+from .lessons import LESSONS, SETTINGS, RunConfig, build_models, lesson_name, load_dataset, preset, trainer_kwargs
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+CHECKPOINT_NAME = "checkpoint.pt"
+CONFIG_NAME = "config.json"
+SUMMARY_NAME = "summary.json"
+EXIT_USAGE = 2  # bad arguments (argparse's convention)
+EXIT_FAILURE = 1  # the run itself failed (data missing, ...)
+
+
+class CLIError(Exception):
+    """A problem the user can fix; printed as one line, no traceback."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage dump) and point at --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m gan_tutorial",
+        description="Train the GAN tutorial's lessons without a notebook, or draw images "
+                    "from a trained generator.",
+        epilog="Examples:\n"
+               "  python -m gan_tutorial train 01 --setting quick --out runs/01\n"
+               "  python -m gan_tutorial sample runs/01/checkpoint.pt -n 64 -o grid.png\n"
+               "  torchrun --nproc-per-node 2 -m gan_tutorial train 02 --out runs/02\n"
+               "Data is read from $GAN_TUTORIAL_DATA (see the README's 'Data').",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gan_tutorial {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
+                                     parser_class=_Parser)
+
+    train = commands.add_parser(
+        "train", help="train a lesson (01-04) or a config file",
+        description="Train one lesson headless, as its notebook does. Writes checkpoint.pt, "
+                    "config.json, sample grids, curves.png, progress.gif and summary.json into "
+                    "--out; run the same command again to resume from the checkpoint there. "
+                    "Under torchrun it trains on every process with DistributedDataParallel.",
+    )
+    train.add_argument("lesson", metavar="LESSON",
+                       help="01, 02, 03 or 04, or a .json/.toml file with a 'lesson' key and any "
+                            "preset fields to override (a run's config.json works too)")
+    train.add_argument("--setting", choices=SETTINGS, default=None,
+                       help="run length: quick (about a minute), class (about 10 CPU minutes), "
+                            "full (the source tutorial) [default: full, or the config file's]")
+    train.add_argument("--epochs", type=_positive_int, help="total epochs (overrides the setting)")
+    train.add_argument("--batch-size", type=_positive_int,
+                       help="images per batch (per process under torchrun)")
+    train.add_argument("--limit", type=_positive_int,
+                       help="use only this many items of the dataset (evenly spread)")
+    train.add_argument("--snapshot-every", type=_positive_int,
+                       help="iterations between fixed-noise snapshots (frames of progress.gif)")
+    train.add_argument("--seed", type=int, help="random seed (default: the lesson's)")
+    train.add_argument("--device", help="cpu, cuda, cuda:1 or mps [default: the fastest available]")
+    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="arithmetic precision for training; checkpoints stay fp32 [default: auto]")
+    train.add_argument("--max-minutes", type=_positive_float,
+                       help="stop cleanly after this much training time, with a checkpoint")
+    train.add_argument("--out", type=Path, default=None,
+                       help="output folder [default: runs/lesson<NN>_<setting>]")
+    train.add_argument("--print-every", type=_positive_int, default=50,
+                       help="when not on a terminal: one line every N iterations of an epoch [default: 50]")
+    train.add_argument("--data-root", type=Path,
+                       help="folder holding MNIST/, celeba/, pokemon/ [default: $GAN_TUTORIAL_DATA]")
+
+    sample = commands.add_parser(
+        "sample", help="draw images from a trained generator",
+        description="Draw a grid of images from a checkpoint written by 'train'. The "
+                    "architecture is read from config.json next to the checkpoint, or given "
+                    "with --lesson or --config (e.g. for a notebook's checkpoint).",
+    )
+    sample.add_argument("checkpoint", metavar="CHECKPOINT", type=Path,
+                        help="a checkpoint file, or a folder written by 'train'")
+    sample.add_argument("-n", type=_positive_int, default=64, help="how many images [default: 64]")
+    sample.add_argument("-o", "--output", type=Path, default=Path("grid.png"), help="PNG file to write [default: grid.png]")
+    sample.add_argument("--nrow", type=_positive_int, help="images per row [default: about sqrt(n)]")
+    sample.add_argument("--seed", type=int, default=0, help="random seed for the noise [default: 0]")
+    sample.add_argument("--lesson", help="the checkpoint's lesson (01-04) when it has no config.json")
+    sample.add_argument("--config", type=Path, help="a config.json/.toml describing the architecture")
+    sample.add_argument("--device", help="cpu, cuda, cuda:1 or mps")
+
+    commands.add_parser("lessons", help="list the lessons and their settings",
+                        description="List every lesson preset with its three settings.")
+    return parser
+
+
+# ------------------------------------------------------------------------------ configuration
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The fields in a .json or .toml config file."""
+    try:
+        if path.suffix.lower() == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                raise CLIError(f"{path}: TOML needs Python 3.11 or newer; use a .json file") from None
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            values = json.loads(path.read_text(encoding="utf-8"))
+    except CLIError:
+        raise
+    except (OSError, ValueError) as err:
+        raise CLIError(f"cannot read config file {path}: {err}") from None
+    if not isinstance(values, dict):
+        raise CLIError(f"config file {path} must hold a table/object of settings")
+    return values
+
+
+def resolve_config(lesson: str, setting: str | None) -> RunConfig:
+    """The preset named by ``lesson``, or a config file's lesson with its overrides."""
+    path = Path(lesson)
+    if path.suffix.lower() in (".json", ".toml"):
+        if not path.is_file():
+            raise CLIError(f"config file {path} not found")
+        values = read_config_file(path)
+        if "lesson" not in values:
+            raise CLIError(f"config file {path} needs a 'lesson' key (01-04) naming the preset it changes")
+        try:
+            base = preset(values.pop("lesson"), setting or values.pop("setting", "full"))
+            values.pop("setting", None)
+            return base.override(**values)
+        except (ValueError, TypeError) as err:
+            raise CLIError(f"config file {path}: {err}") from None
+    try:
+        return preset(lesson, setting or "full")
+    except ValueError as err:
+        raise CLIError(f"{err}, or a .json/.toml config file") from None
+
+
+def check_writable(folder: Path, what: str = "--out") -> None:
+    """Create ``folder`` and prove a file can be written there, else a CLIError naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write_test"):
+            pass
+    except OSError as err:
+        raise CLIError(f"cannot write to {what} {folder}: {err.strerror or err}; "
+                       f"choose a folder you can write to") from None
+
+
+def _trainer_accepts(name: str, method: str = "__init__") -> bool:
+    """Whether this GANTrainer version has a parameter (precision, max_minutes, ...)."""
+    from .train import GANTrainer
+
+    return name in inspect.signature(getattr(GANTrainer, method)).parameters
+
+
+def _write_json(path: Path, values: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------ train
+def train(args: argparse.Namespace) -> int:
+    """The ``train`` command."""
+    from . import distributed
+    from .runtime import get_device, seed_everything
+    from .train import GANTrainer
+
+    config = resolve_config(args.lesson, args.setting).override(
+        epochs=args.epochs, batch_size=args.batch_size, limit=args.limit,
+        snapshot_every=args.snapshot_every, seed=args.seed)
+    out = args.out or Path("runs") / f"lesson{config.lesson}_{config.setting}"
+    context = None
+    if distributed.launched_by_torchrun():
+        try:
+            context = distributed.setup(args.device)
+        except (RuntimeError, ValueError) as err:
+            raise CLIError(f"--device {args.device}: {err}" if args.device else str(err)) from None
+    is_main = context is None or context.is_main
+    checkpoint, config_file = out / CHECKPOINT_NAME, out / CONFIG_NAME
+    if is_main:
+        check_writable(out)
+        _check_same_architecture(config, config_file, checkpoint)
+    try:
+        device = context.device if context else get_device(args.device)
+    except (RuntimeError, ValueError) as err:
+        raise CLIError(f"--device {args.device}: {err}") from None
+
+    seed_everything(config.seed)
+    G, D = build_models(config)
+    kwargs = trainer_kwargs(config)
+    if _trainer_accepts("precision"):
+        kwargs["precision"] = args.precision
+    elif args.precision not in ("auto", "fp32") and is_main:
+        print(f"note: this GANTrainer has no precision setting yet; training in fp32, "
+              f"not {args.precision}", file=sys.stderr)
+    trainer = GANTrainer(G, D, device=device, **kwargs)
+    resumed = trainer.resume_if_possible(checkpoint)
+    iterations_before = trainer.history.iterations
+    if context is not None:
+        distributed.wrap_trainer(trainer, context)
+        torch.manual_seed(config.seed + context.rank)  # each rank draws its own training noise
+
+    try:
+        dataset = load_dataset(config, args.data_root)
+    except FileNotFoundError as err:
+        raise CLIError(str(err), code=EXIT_FAILURE) from None
+    if context is not None:
+        loader = distributed.make_loader(dataset, config.batch_size, context, seed=config.seed)
+    else:
+        from .data import make_loader
+        loader = make_loader(dataset, config.batch_size, device=device)
+    world = context.world_size if context else 1
+    if is_main:
+        _write_json(config_file, config.to_dict())
+        what = f"resuming at epoch {trainer.history.epochs_done}" if resumed else "starting"
+        print(f"lesson {config.lesson} ({LESSONS[config.lesson].title}), setting {config.setting}: "
+              f"{what}; {len(dataset):,} items, {len(loader)} batches of {config.batch_size}"
+              f"{f' x {world} processes' if world > 1 else ''} per epoch, {config.epochs} epochs, "
+              f"device {device}; writing to {out}", flush=True)
+        if trainer.history.epochs_done >= config.epochs:
+            print(f"already trained {trainer.history.epochs_done} epochs: pass --epochs "
+                  f"{trainer.history.epochs_done + 1} or more to train further", flush=True)
+
+    fit_kwargs: dict[str, Any] = {}
+    if args.max_minutes is not None:
+        if not _trainer_accepts("max_minutes", "fit"):
+            raise CLIError("--max-minutes needs a GANTrainer with fit(max_minutes=...); "
+                           "this version has none")
+        fit_kwargs["max_minutes"] = args.max_minutes
+    tty = sys.stderr.isatty()
+    started = time.perf_counter()
+    history = trainer.fit(loader, config.epochs, snapshot_every=config.snapshot_every,
+                          checkpoint=checkpoint, sample_dir=out / "samples",
+                          print_every=None if tty else args.print_every, progress=tty, **fit_kwargs)
+    seconds = time.perf_counter() - started
+
+    identical = distributed.replicas_identical(trainer.G, trainer.D) if context else None
+    if is_main:
+        summary = _write_outputs(trainer, config, dataset, out, args, device, world,
+                                 history.iterations - iterations_before, seconds, identical)
+        print(f"done: {summary['epochs_done']} epochs, {summary['iterations']} iterations; this run "
+              f"{summary['this_run']['iterations']} iterations in {seconds:.1f} s "
+              f"({summary['this_run']['images_per_second']:.0f} images/s); files in {out}", flush=True)
+    if context is not None:
+        distributed.barrier()
+        distributed.cleanup()
+    return 0
+
+
+def _check_same_architecture(config: RunConfig, config_file: Path, checkpoint: Path) -> None:
+    """Refuse to resume a checkpoint of another architecture (say which, and what to do)."""
+    if not checkpoint.is_file() or not config_file.is_file():
+        return
+    try:
+        saved = RunConfig.from_dict(read_config_file(config_file))
+    except (ValueError, TypeError) as err:
+        raise CLIError(f"{config_file} is not a run configuration ({err}); use another --out") from None
+    if saved.architecture() != config.architecture():
+        raise CLIError(f"{checkpoint.parent} holds a checkpoint of lesson {saved.lesson} "
+                       f"({saved.generator}/{saved.discriminator} {saved.generator_kwargs}) that "
+                       f"this run's models do not match; use another --out or delete that folder")
+
+
+def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argparse.Namespace,
+                   device: torch.device, world: int, iterations: int, seconds: float,
+                   identical: bool | None) -> dict[str, Any]:
+    """Sample grids, curves, GIF and summary.json after training (rank 0 only)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: never open a window
+    import matplotlib.pyplot as plt
+    from torchvision.utils import save_image
+
+    from .animation import save_progress_gif
+    from .data import first_images
+    from .plots import plot_training, show_real_vs_fake
+
+    history = trainer.history
+    fake = trainer.sample(trainer.fixed_noise)
+    nrow = max(1, round(math.sqrt(len(fake))))
+    save_image(fake, out / "samples.png", nrow=nrow, normalize=True, value_range=(-1, 1))
+    fig = show_real_vs_fake(first_images(dataset, len(fake)), fake, nrow=nrow)
+    fig.savefig(out / "real_vs_fake.png", dpi=80)
+    plt.close(fig)
+    if history.iterations:
+        fig = plot_training(history, smooth=max(1, min(50, history.iterations // 20)))
+        fig.savefig(out / "curves.png", dpi=80)
+        plt.close(fig)
+    metrics = getattr(history, "metrics", None) or {}
+    if metrics:
+        _plot_metrics(history, out / "metrics.png")
+    if history.snapshots:
+        save_progress_gif(history, out / "progress.gif")
+
+    previous = out / SUMMARY_NAME
+    total_seconds = seconds
+    if previous.is_file():
+        try:
+            total_seconds += float(json.loads(previous.read_text())["training_seconds_total"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    images = iterations * config.batch_size * world
+    last = {key: getattr(history, key)[-1] for key in ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+            if getattr(history, key)}
+    summary = {
+        "lesson": config.lesson, "title": LESSONS[config.lesson].title, "setting": config.setting,
+        "config": config.to_dict(),
+        "device": str(device), "world_size": world, "global_batch_size": config.batch_size * world,
+        "precision_requested": args.precision,
+        "precision": str(getattr(trainer, "precision", "fp32")),
+        "torch_threads": torch.get_num_threads(),
+        "epochs_done": history.epochs_done, "iterations": history.iterations,
+        "interrupted": history.interrupted,
+        "this_run": {"iterations": iterations, "images": images,
+                     "training_seconds": round(seconds, 3),
+                     "images_per_second": round(images / seconds, 2) if seconds > 0 else 0.0},
+        "training_seconds_total": round(total_seconds, 3),
+        "final": last,
+        "replicas_identical": identical,
+        "metrics": {name: values[-1] for name, values in metrics.items() if values},
+        "files": sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) + [SUMMARY_NAME],
+        "torch": torch.__version__, "gan_tutorial": __version__,
+    }
+    summary["files"] = sorted(set(summary["files"]))
+    _write_json(previous, summary)
+    return summary
+
+
+def _plot_metrics(history, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    names = list(history.metrics)
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 3 * len(names)), squeeze=False)
+    steps = getattr(history, "metric_iterations", None)
+    for ax, name in zip(axes[:, 0], names):
+        values = history.metrics[name]
+        ax.plot(steps if steps and len(steps) == len(values) else range(len(values)), values, "o-")
+        ax.set(title=name, xlabel="iteration")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------ sample
+def sample(args: argparse.Namespace) -> int:
+    """The ``sample`` command."""
+    from torchvision.utils import save_image
+
+    from .runtime import get_device
+    from .train import GANTrainer
+
+    path = args.checkpoint
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.is_file():
+        raise CLIError(f"no checkpoint at {path}: train first, e.g. "
+                       f"python -m gan_tutorial train 01 --out {path.parent}")
+    if args.config is not None:
+        config = resolve_config(str(args.config), None)
+    elif args.lesson is not None:
+        config = resolve_config(args.lesson, None)
+    elif (path.parent / CONFIG_NAME).is_file():
+        try:
+            config = RunConfig.from_dict(read_config_file(path.parent / CONFIG_NAME))
+        except (ValueError, TypeError) as err:
+            raise CLIError(f"{path.parent / CONFIG_NAME} is not a run configuration: {err}") from None
+    else:
+        raise CLIError(f"no {CONFIG_NAME} next to {path} to say which architecture it is: "
+                       f"pass --lesson 01-04 or --config FILE")
+    try:
+        device = get_device(args.device)
+    except (RuntimeError, ValueError) as err:
+        raise CLIError(f"--device {args.device}: {err}") from None
+    G, D = build_models(config)
+    trainer = GANTrainer(G, D, device=device, **trainer_kwargs(config))
+    try:
+        trainer.load(path)
+    except (RuntimeError, KeyError, ValueError, EOFError, OSError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CLIError(f"cannot load {path} as lesson {config.lesson}'s {config.generator}: "
+                       f"{first_line}", code=EXIT_FAILURE) from None
+    torch.manual_seed(args.seed)
+    images = trainer.sample(n=args.n)
+    if args.output.parent != Path(""):
+        check_writable(args.output.parent, "-o")
+    nrow = args.nrow or max(1, round(math.sqrt(args.n)))
+    save_image(images, args.output, nrow=nrow, normalize=True, value_range=(-1, 1))
+    print(f"{args.n} images from {path} (lesson {config.lesson}, {trainer.history.iterations} "
+          f"iterations) -> {args.output}")
+    return 0
+
+
+def list_lessons(_: argparse.Namespace) -> int:
+    """The ``lessons`` command."""
+    for lesson in LESSONS.values():
+        print(f"{lesson.name}  {lesson.title}  ({lesson.notebook})")
+        for name, s in lesson.settings.items():
+            data = "all data" if s.limit is None else f"{s.limit:,} items"
+            print(f"      {name:<6} {s.epochs:>3} epoch{'s' if s.epochs > 1 else ' '}, batch {s.batch_size}, {data}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m gan_tutorial``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = {"train": train, "sample": sample, "lessons": list_lessons}[args.command]
+    try:
+        return command(args)
+    except CLIError as err:
+        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,58 @@
+"""Mixed precision: which number format to train in, and the autocast context for it.
+
+Weights, optimiser state and checkpoints always stay float32; only the forward pass (and
+so the backward pass) runs in a lower precision where the hardware does that fast:
+
+* CUDA: bf16 where the GPU supports it, else fp16 with a gradient scaler (``GradScaler``).
+* CPU: bf16 on processors with native bf16 (AVX512-BF16 or AMX); elsewhere bf16 is
+  emulated and many times slower than fp32, so "auto" stays in fp32.
+* Apple MPS and anything else: fp32.
+"""
+from __future__ import annotations
+
+import contextlib
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU computes bf16 in hardware (AVX512-BF16 or AMX-BF16 flags)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: only Apple silicon has fast bf16 there, and it uses MPS
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """Turn "auto" into what ``device`` runs fastest; check an explicit choice is possible."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        if device.type == "cpu" and cpu_has_native_bf16():
+            return "bf16"
+        return "fp32"
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError(f"precision 'fp16' needs a CUDA GPU (device is {device.type}); "
+                         f"use 'bf16' or 'fp32' instead")
+    return precision
+
+
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """The context that runs forward passes in ``precision`` (a no-op for fp32)."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=DTYPES[precision])
+
+
+def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
+    """A gradient scaler, active only for fp16 (whose small range lets gradients underflow)."""
+    return torch.amp.GradScaler(device.type, enabled=precision == "fp16")

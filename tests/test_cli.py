@@ -1,0 +1,216 @@
+"""The command line: python -m gan_tutorial train / sample / lessons, and the lesson presets."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from gan_tutorial import GANTrainer
+from gan_tutorial.cli import main
+from gan_tutorial.lessons import LESSONS, SETTINGS, build_models, lesson_name, preset, trainer_kwargs
+
+REPO = Path(__file__).resolve().parent.parent
+PROMISED = ["checkpoint.pt", "config.json", "curves.png", "progress.gif", "real_vs_fake.png",
+            "samples.png", "summary.json"]
+# each lesson's quick setting, shrunk further so a test takes seconds: (extra CLI arguments)
+TINY = {"01": ["--limit", "300"],
+        "02": ["--limit", "8", "--batch-size", "4", "--snapshot-every", "2"],
+        "03": ["--limit", "8", "--batch-size", "4", "--snapshot-every", "2"],
+        "04": ["--limit", "8", "--batch-size", "4", "--snapshot-every", "2"]}
+DATA_FIXTURE = {"01": "mnist_data", "02": "mnist_data", "03": "celeba_data", "04": "pokemon_data"}
+
+
+def run_cli(*args: str) -> int:
+    return main([str(a) for a in args])
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, f"expected a one-line error, got:\n{err}"
+    assert "Traceback" not in err
+    return err
+
+
+# ------------------------------------------------------------------------------ presets
+@pytest.mark.parametrize("name", list(LESSONS))
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_every_preset_builds_matching_models(name, setting):
+    """G's images fit D and have the size the lesson's data is loaded at."""
+    config = preset(name, setting)
+    G, D = build_models(config)
+    fake = G(torch.randn(2, *G.latent_shape))
+    assert D(fake).shape == (2,)
+    assert fake.shape[-1] == config.data_kwargs["image_size"]
+    GANTrainer(G, D, device="cpu", **trainer_kwargs(config))
+
+
+def test_settings_grow_from_quick_to_full():
+    for lesson in LESSONS.values():
+        quick, klass, full = (lesson.settings[s] for s in SETTINGS)
+        images = [s.epochs * (s.limit or 10**9) for s in (quick, klass, full)]
+        assert images[0] < images[1] <= images[2], lesson.name
+
+
+def test_lesson_names():
+    assert lesson_name("1") == lesson_name("01") == lesson_name("lesson01") == "01"
+    with pytest.raises(ValueError, match="choose one of 01, 02, 03, 04"):
+        lesson_name("05")
+
+
+# ------------------------------------------------------------------------------ arguments
+def test_help_names_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("--help")
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for word in ("train", "sample", "lessons", "torchrun"):
+        assert word in out
+    with pytest.raises(SystemExit):
+        run_cli("train", "--help")
+    out = capsys.readouterr().out
+    for option in ("--setting", "--epochs", "--batch-size", "--device", "--precision", "--out"):
+        assert option in out
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["train", "07"], "unknown lesson '07'"),
+    (["train", "01", "--epochs", "-3"], "--epochs"),
+    (["train", "01", "--epochs", "0"], "--epochs"),
+    (["train", "01", "--batch-size", "many"], "--batch-size"),
+    (["train", "01", "--precision", "fp8"], "--precision"),
+    (["train", "01", "--setting", "long"], "--setting"),
+    (["train", "missing.json"], "missing.json not found"),
+    (["sample", "no/such/checkpoint.pt"], "no checkpoint at no/such/checkpoint.pt"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(args, culprit, capsys):
+    try:
+        code = run_cli(*args)
+    except SystemExit as exit_info:  # argparse's own checks
+        code = exit_info.code
+    assert code == 2
+    assert culprit in one_line_error(capsys)
+
+
+def test_unwritable_out_is_refused_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert run_cli("train", "01", "--setting", "quick", "--out", blocker / "run") == 2
+    assert f"cannot write to --out {blocker / 'run'}" in one_line_error(capsys)
+
+
+def test_bad_device_is_named(tmp_path, capsys):
+    assert run_cli("train", "01", "--setting", "quick", "--device", "tpu", "--out", tmp_path) == 2
+    assert "--device tpu" in one_line_error(capsys)
+
+
+def test_error_from_the_real_command_has_no_traceback(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "gan_tutorial", "train", "99"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "python -m gan_tutorial train: error: unknown lesson '99': choose one of 01, 02, 03, 04, "
+        "or a .json/.toml config file"]
+
+
+# ------------------------------------------------------------------------------ train
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_quick_run_of_each_lesson_writes_every_promised_file(name, tmp_path, request, capsys):
+    request.getfixturevalue(DATA_FIXTURE[name])  # skips (outside CI) with how-to when data is missing
+    out = tmp_path / "run"
+    assert run_cli("train", name, "--setting", "quick", "--device", "cpu", "--out", out, *TINY[name]) == 0
+    for file in PROMISED:
+        assert (out / file).is_file(), f"{file} missing; have {sorted(p.name for p in out.iterdir())}"
+    config = preset(name, "quick")
+    assert len(list((out / "samples").glob("epoch_*.png"))) == config.epochs
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["lesson"] == name and summary["setting"] == "quick"
+    assert summary["epochs_done"] == config.epochs
+    assert summary["iterations"] == summary["this_run"]["iterations"] > 0
+    assert summary["this_run"]["images_per_second"] > 0
+    assert set(summary["final"]) == {"loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"}
+    assert Image.open(out / "progress.gif").n_frames >= 2
+    # not a terminal here: one line per N iterations instead of a bar
+    assert f"[1/{config.epochs}][0/" in capsys.readouterr().out
+
+
+def test_rerun_resumes_from_out(tmp_path, mnist_data, capsys):
+    out = tmp_path / "run"
+    assert run_cli("train", "01", "--setting", "quick", "--limit", "300", "--epochs", "1",
+                   "--out", out) == 0
+    first = json.loads((out / "summary.json").read_text())
+    assert run_cli("train", "01", "--setting", "quick", "--limit", "300", "--epochs", "2",
+                   "--out", out) == 0
+    assert "resuming at epoch 1" in capsys.readouterr().out
+    second = json.loads((out / "summary.json").read_text())
+    assert second["epochs_done"] == 2
+    assert second["iterations"] == 2 * first["iterations"]
+    assert second["this_run"]["iterations"] == first["iterations"]
+    assert second["training_seconds_total"] > first["training_seconds_total"]
+    trainer = GANTrainer(*build_models(preset("01")), device="cpu")
+    assert trainer.load(out / "checkpoint.pt").epochs_done == 2
+
+
+def test_resume_refuses_another_architecture(tmp_path, mnist_data, capsys):
+    out = tmp_path / "run"
+    assert run_cli("train", "01", "--setting", "quick", "--limit", "200", "--epochs", "1",
+                   "--out", out) == 0
+    capsys.readouterr()
+    assert run_cli("train", "02", "--setting", "quick", "--out", out) == 2
+    assert "holds a checkpoint of lesson 01" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_config_file_overrides_preset_fields(suffix, tmp_path, mnist_data):
+    path = tmp_path / f"small{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps({"lesson": "01", "setting": "quick", "epochs": 1, "limit": 200,
+                                    "generator_kwargs": {"latent_dim": 16, "hidden": [32]}}))
+    else:
+        path.write_text('lesson = "01"\nsetting = "quick"\nepochs = 1\nlimit = 200\n'
+                        '[generator_kwargs]\nlatent_dim = 16\nhidden = [32]\n')
+    out = tmp_path / "run"
+    assert run_cli("train", path, "--out", out) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["generator_kwargs"] == {"latent_dim": 16, "hidden": [32]}
+    assert saved["epochs"] == 1 and saved["limit"] == 200 and saved["lr"] == preset("01").lr
+    # the run's own config.json is a config file too, and the command line still wins
+    assert run_cli("train", out / "config.json", "--epochs", "2", "--out", out) == 0
+    assert json.loads((out / "summary.json").read_text())["epochs_done"] == 2
+
+
+def test_config_file_with_unknown_field_is_named(tmp_path, capsys):
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps({"lesson": "01", "epoch": 3}))
+    assert run_cli("train", path) == 2
+    assert "unknown field(s) epoch" in one_line_error(capsys)
+
+
+# ------------------------------------------------------------------------------ sample
+def test_sample_draws_from_a_run_and_from_a_notebook_checkpoint(tmp_path, mnist_data, capsys):
+    out = tmp_path / "run"
+    assert run_cli("train", "01", "--setting", "quick", "--limit", "200", "--epochs", "1",
+                   "--out", out) == 0
+    grid = tmp_path / "grid.png"
+    assert run_cli("sample", out / "checkpoint.pt", "-n", "16", "-o", grid) == 0
+    assert Image.open(grid).size == (4 * 30 + 2, 4 * 30 + 2)  # 4 x 4 digits of 28 + 2 padding
+    assert run_cli("sample", out, "-n", "6", "--nrow", "3", "-o", grid) == 0  # the folder works too
+    assert Image.open(grid).size == (3 * 30 + 2, 2 * 30 + 2)
+
+    # a checkpoint without config.json (as the notebooks write) needs --lesson
+    notebook_style = tmp_path / "elsewhere" / "01_fc_gan.pt"
+    notebook_style.parent.mkdir()
+    notebook_style.write_bytes((out / "checkpoint.pt").read_bytes())
+    capsys.readouterr()
+    assert run_cli("sample", notebook_style, "-o", grid) == 2
+    assert "pass --lesson" in one_line_error(capsys)
+    assert run_cli("sample", notebook_style, "--lesson", "01", "-n", "4", "-o", grid) == 0
+    capsys.readouterr()
+    assert run_cli("sample", notebook_style, "--lesson", "02", "-o", grid) == 1  # wrong architecture
+    assert "cannot load" in one_line_error(capsys)

@@ -1,0 +1,327 @@
+"""GANTrainer's options: precision, channels-last, Adam, g_loss, d_steps, label smoothing,
+time budget and estimate, evaluation, one progress bar, the NaN guard, Ctrl-C during the save."""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import time
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from gan_tutorial import precision as precision_module
+from gan_tutorial import train as train_module
+from gan_tutorial.models import DCGANDiscriminator, DCGANGenerator, weights_init
+from gan_tutorial.precision import resolve_precision
+from gan_tutorial.runtime import seed_everything
+from gan_tutorial.train import GANTrainer, TrainingDivergedError
+
+from test_train import SHAPE, loader, tiny_trainer
+
+
+# ---------------------------------------------------------------- a 1-pixel GAN with known gradients
+class LinearG(nn.Module):
+    """G(z) = w z: one weight, one pixel."""
+
+    latent_shape = (1,)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.w * z).view(-1, 1, 1, 1)
+
+
+class LogisticD(nn.Module):
+    """D(x) = sigmoid(a x + b)."""
+
+    outputs_logits = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Parameter(torch.tensor(0.7))
+        self.b = nn.Parameter(torch.tensor(0.2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.a * x.view(-1) + self.b)
+
+
+def one_pixel_trainer(**kwargs) -> GANTrainer:
+    return GANTrainer(LinearG(), LogisticD(), device="cpu", lr=0.1, n_fixed=2, **kwargs)
+
+
+def grads_at_step(trainer: GANTrainer, optimizer: str) -> list[dict[str, float]]:
+    """Gradients each time ``optimizer`` steps (captured, then the real step runs)."""
+    captured = []
+    opt = getattr(trainer, optimizer)
+    model = trainer.G if optimizer == "opt_g" else trainer.D
+    real_step = opt.step
+
+    def step(*args, **kwargs):
+        captured.append({n: p.grad.item() for n, p in model.named_parameters()})
+        return real_step(*args, **kwargs)
+
+    opt.step = step
+    return captured
+
+
+def test_minimax_generator_loss_and_gradient():
+    real = torch.tensor([[[[0.8]]]])
+    results = {}
+    for g_loss in ("non-saturating", "minimax"):
+        seed_everything(3)
+        trainer = one_pixel_trainer(g_loss=g_loss)
+        grads = grads_at_step(trainer, "opt_g")
+        stats = trainer.train_step(real)
+        results[g_loss] = (stats, grads[0]["w"])
+    (ns, grad_ns), (mm, grad_mm) = results["non-saturating"], results["minimax"]
+    p = ns["d_g_z2"].item()
+    assert mm["d_g_z2"].item() == pytest.approx(p)  # D's step is the same in both runs
+    assert ns["loss_g"].item() == pytest.approx(-math.log(p), rel=1e-5)  # -log D(G(z))
+    assert mm["loss_g"].item() == pytest.approx(math.log(1 - p), rel=1e-5)  # log(1 - D(G(z)))
+    # d/dw of -log p is -(1 - p) a z, of log(1 - p) is -p a z: the ratio is p / (1 - p)
+    assert grad_mm / grad_ns == pytest.approx(p / (1 - p), rel=1e-4)
+    with pytest.raises(ValueError, match="g_loss"):
+        one_pixel_trainer(g_loss="wasserstein")
+
+
+def test_label_smoothing_changes_only_the_real_target():
+    real = torch.tensor([[[[0.8]]]])
+    seed_everything(5)
+    trainer = one_pixel_trainer(real_label=0.9)
+    grads = grads_at_step(trainer, "opt_d")
+    stats = trainer.train_step(real)
+    d_x, d_fake = stats["d_x"].item(), stats["d_g_z1"].item()
+    expected = -(0.9 * math.log(d_x) + 0.1 * math.log(1 - d_x)) - math.log(1 - d_fake)
+    assert stats["loss_d"].item() == pytest.approx(expected, rel=1e-5)
+    # d/db of BCE(p, y) is p - y: the real target is 0.9, the fake one still 0
+    assert grads[0]["b"] == pytest.approx((d_x - 0.9) + (d_fake - 0.0), rel=1e-4)
+    with pytest.raises(ValueError, match="real_label"):
+        one_pixel_trainer(real_label=0.3)
+
+
+def test_d_steps_updates_d_k_times_with_fresh_noise_per_g_update():
+    seed_everything(0)
+    trainer = one_pixel_trainer(d_steps=3)
+    d_grads = grads_at_step(trainer, "opt_d")
+    g_grads = grads_at_step(trainer, "opt_g")
+    noise_calls = []
+    real_noise = trainer.noise
+    trainer.noise = lambda n: noise_calls.append(n) or real_noise(n)
+    trainer.train_step(torch.tensor([[[[0.8]]]]))
+    assert len(d_grads) == 3 and len(g_grads) == 1
+    assert len(noise_calls) == 3  # a fresh fake batch for every D update
+    assert len({g["b"] for g in d_grads}) == 3  # each D step saw D as its last step left it
+    with pytest.raises(ValueError, match="d_steps"):
+        one_pixel_trainer(d_steps=0)
+
+
+# ---------------------------------------------------------------- precision and speed levers
+def test_auto_precision_follows_the_hardware(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(precision_module, "cpu_has_native_bf16", lambda: True)
+    assert resolve_precision("auto", cpu) == "bf16"
+    monkeypatch.setattr(precision_module, "cpu_has_native_bf16", lambda: False)
+    assert resolve_precision("auto", cpu) == "fp32"
+    assert resolve_precision("auto", torch.device("mps")) == "fp32"
+    assert resolve_precision("bf16", cpu) == "bf16"  # asked for explicitly: allowed (emulated)
+    with pytest.raises(ValueError, match="fp16.*CUDA"):
+        resolve_precision("fp16", cpu)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("half", cpu)
+
+
+def test_cpu_bf16_detection_reads_the_cpu_flags():
+    flags = open("/proc/cpuinfo").read()
+    precision_module.cpu_has_native_bf16.cache_clear()
+    assert precision_module.cpu_has_native_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
+
+
+def test_bf16_training_step_keeps_fp32_finite_weights(tmp_path):
+    G = DCGANGenerator(nz=8, ngf=4, nc=1, image_size=32).apply(weights_init)
+    D = DCGANDiscriminator(ndf=4, nc=1, image_size=32).apply(weights_init)
+    trainer = GANTrainer(G, D, device="cpu", precision="bf16")
+    assert trainer.precision == "bf16"
+    stats = trainer.train_step(torch.rand(4, 1, 32, 32) * 2 - 1)
+    assert all(math.isfinite(v.item()) for v in stats.values())
+    for model in (trainer.G, trainer.D):
+        for p in model.parameters():
+            assert p.dtype == torch.float32 and torch.isfinite(p).all()
+    assert trainer.sample(n=2).dtype == torch.float32
+    saved = torch.load(trainer.save(tmp_path / "bf16.pt"), weights_only=True)
+    assert all(t.dtype == torch.float32 for t in saved["generator"].values() if t.is_floating_point())
+
+
+def test_channels_last_gives_the_same_outputs_as_contiguous():
+    seed_everything(0)
+    G = DCGANGenerator(nz=8, ngf=4, nc=3, image_size=32).apply(weights_init)
+    D = DCGANDiscriminator(ndf=4, nc=3, image_size=32).apply(weights_init)
+    z, x = torch.randn(4, 8, 1, 1), torch.rand(4, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        expected = G(z), D(x)
+        fast = GANTrainer(G, D, device="cpu")  # moves the models to channels-last
+        assert fast.memory_format == torch.channels_last
+        assert fast.D.main[0][0].weight.is_contiguous(memory_format=torch.channels_last)
+        got = fast.G(z), fast.D(x.contiguous(memory_format=torch.channels_last))
+    for e, g in zip(expected, got):
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
+
+
+def test_fully_connected_models_stay_contiguous_and_adam_is_fused():
+    trainer = tiny_trainer()
+    assert trainer.memory_format == torch.contiguous_format
+    assert trainer.opt_g.defaults.get("fused") or trainer.opt_g.defaults.get("foreach")
+
+
+# ---------------------------------------------------------------- time: budget, estimate, progress bar
+class SlowLoader:
+    """A loader whose every batch takes ``seconds`` to arrive."""
+
+    def __init__(self, inner: DataLoader, seconds: float) -> None:
+        self.inner, self.seconds = inner, seconds
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __iter__(self):
+        for batch in self.inner:
+            time.sleep(self.seconds)
+            yield batch
+
+
+def test_max_minutes_stops_cleanly_with_snapshot_and_checkpoint_then_continues(tmp_path, capsys):
+    trainer = tiny_trainer()
+    data = SlowLoader(loader(n=80, batch=8), seconds=0.05)  # 10 batches, >= 0.5 s per epoch
+    history = trainer.fit(data, epochs=2, max_minutes=0.2 / 60, checkpoint=tmp_path / "c.pt",
+                          progress=False)
+    assert history.stop_reason == "time budget" and not history.interrupted
+    assert 1 <= history.iterations < 10 and history.epochs_done == 0
+    assert history.snapshot_iterations[-1] == history.iterations
+    assert "Time budget of" in capsys.readouterr().out
+    saved = tiny_trainer()
+    assert saved.load(tmp_path / "c.pt").iterations == history.iterations
+    history = trainer.fit(loader(n=80, batch=8), epochs=2, progress=False)
+    assert history.stop_reason is None and history.iterations == 20
+    assert history.epoch == [0] * 10 + [1] * 10
+    with pytest.raises(ValueError, match="max_minutes"):
+        trainer.fit(data, epochs=3, max_minutes=0)
+
+
+def test_estimate_comes_from_measured_steps_and_changes_nothing(capsys):
+    seed_everything(0)
+    trainer = tiny_trainer()
+    before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    data = loader(n=40, batch=8)
+    rng_before = torch.get_rng_state()
+    real_step = trainer.train_step
+
+    def slow_step(real):
+        time.sleep(0.1)
+        return real_step(real)
+
+    trainer.train_step = slow_step
+    minutes = trainer.estimate_minutes(data, epochs=6, steps=3)
+    assert 6 * 5 * 0.1 / 60 <= minutes < 6 * 5 * 2.0 / 60  # 30 steps of >= 0.1 s (shared CPU: loose top)
+    assert "Estimated training time" in capsys.readouterr().out
+    assert torch.equal(torch.get_rng_state(), rng_before)
+    for key, value in trainer.G.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert trainer.opt_g.state_dict()["state"] == {}  # the timed steps were undone
+
+
+def test_one_progress_bar_per_run(monkeypatch):
+    bars = []
+    real_tqdm = train_module.tqdm
+
+    def counting_tqdm(*args, **kwargs):
+        bar = real_tqdm(*args, **kwargs)
+        bars.append(bar)
+        return bar
+
+    monkeypatch.setattr(train_module, "tqdm", counting_tqdm)
+    trainer = tiny_trainer()
+    trainer.fit(loader(), epochs=4, progress=True)
+    assert len(bars) == 1 and bars[0].total == 20 and bars[0].n == 20
+    assert bars[0].postfix.startswith("epoch=4/4, Loss_D=")
+
+
+# ---------------------------------------------------------------- evaluation during training
+def noisy_evaluator(trainer: GANTrainer) -> dict[str, float]:
+    """Uses the global random numbers on purpose: the trainer must shield training from it."""
+    return {"mean": trainer.sample(n=8).mean().item(), "draw": torch.rand(1).item()}
+
+
+def test_evaluation_is_recorded_at_the_requested_iterations_and_saved(tmp_path):
+    trainer = tiny_trainer()
+    history = trainer.fit(loader(), epochs=3, evaluate=noisy_evaluator, eval_every=4,
+                          checkpoint=tmp_path / "c.pt", progress=False)
+    assert history.metric_iterations == [0, 4, 8, 12, 15]  # before, every 4, the end
+    assert set(history.metrics) == {"mean", "draw"}
+    assert all(len(v) == 5 for v in history.metrics.values())
+    assert history.eval_seconds > 0 and history.train_seconds > history.eval_seconds
+    restored = tiny_trainer()
+    assert restored.load(tmp_path / "c.pt").metrics == history.metrics
+    with pytest.raises(ValueError, match="eval_every"):
+        trainer.fit(loader(), epochs=4, evaluate=noisy_evaluator)
+
+
+def test_evaluation_does_not_change_training():
+    runs = []
+    for evaluate in (None, noisy_evaluator):
+        seed_everything(11)
+        trainer = tiny_trainer()
+        history = trainer.fit(loader(), epochs=2, evaluate=evaluate,
+                              eval_every=3 if evaluate else None, progress=False)
+        runs.append((history.loss_d, history.loss_g, [s.clone() for s in history.snapshots]))
+    assert runs[0][0] == runs[1][0] and runs[0][1] == runs[1][1]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][2], runs[1][2]))
+
+
+# ---------------------------------------------------------------- faults: NaN, Ctrl-C during the save
+def logits_trainer() -> GANTrainer:
+    """Lesson 04's set-up in miniature: a logits discriminator, where NaN trips no BCE check."""
+    G = DCGANGenerator(nz=4, ngf=2, nc=1, image_size=32)
+    D = DCGANDiscriminator(ndf=2, nc=1, image_size=32, logits=True, first_batch_norm=True)
+    return GANTrainer(G, D, device="cpu", n_fixed=4)
+
+
+@pytest.mark.parametrize("make", [tiny_trainer, logits_trainer], ids=["sigmoid-D", "logits-D"])
+def test_a_diverging_run_stops_and_keeps_the_last_finite_checkpoint(tmp_path, make):
+    trainer = make()
+    shape = (1, 32, 32) if make is logits_trainer else SHAPE
+    data = DataLoader(TensorDataset(torch.rand(40, *shape) * 2 - 1, torch.zeros(40)), batch_size=8)
+    path = tmp_path / "good.pt"
+    trainer.fit(data, epochs=1, checkpoint=path, progress=False)
+    good_bytes = path.read_bytes()
+    images = torch.rand(40, *shape) * 2 - 1
+    images[17] = float("nan")  # a broken image in the third batch
+    bad = DataLoader(TensorDataset(images, torch.zeros(40)), batch_size=8)
+    with pytest.raises(TrainingDivergedError) as err:
+        trainer.fit(bad, epochs=3, checkpoint=path, progress=False)
+    message = str(err.value)
+    assert "iteration 8 (epoch 2)" in message  # 5 good updates + 2 more, then the NaN batch
+    assert "learning rate" in message and str(path) in message
+    assert path.read_bytes() == good_bytes
+    restored = make()
+    restored.load(path)
+    assert all(torch.isfinite(p).all() for p in restored.G.parameters())
+    assert trainer.history.iterations == 7  # only the finite updates are recorded
+
+
+def test_ctrl_c_during_the_final_save_is_held_until_the_save_is_done(tmp_path):
+    trainer = tiny_trainer()
+    real_save = trainer.save
+
+    def save_interrupted_midway(path):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives while the checkpoint is written
+        return real_save(path)
+
+    trainer.save = save_interrupted_midway
+    history = trainer.fit(loader(), epochs=1, checkpoint=tmp_path / "c.pt", progress=False)
+    assert history.interrupted and history.iterations == 5
+    assert tiny_trainer().load(tmp_path / "c.pt").iterations == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no stale .tmp
