@@ -28,4 +28,4 @@ assignments: $(BIN)/.installed
 	$(BIN)/python scripts/make_assignments.py --out assignments
 
 clean:
-	rm -rf notebooks/runs runs .pytest_cache
+	rm -rf notebooks/runs runs .pytest_cache assignments
