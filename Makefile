@@ -1,11 +1,12 @@
 # Two commands on a fresh machine (Python 3.10+ and make):
 #   make lab    install into .venv and open the tutorial in JupyterLab
 #   make test   install into .venv and run every test, notebooks included (quick mode)
+#   make assignments   write student versions (solutions stubbed out) to assignments/
 
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test clean
+.PHONY: lab test assignments clean
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,5 +23,9 @@ lab: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+# Student versions for a class; no nbgrader needed (docs/teaching.md)
+assignments: $(BIN)/.installed
+	$(BIN)/python scripts/make_assignments.py --out assignments
+
 clean:
-	rm -rf notebooks/runs runs .pytest_cache
+	rm -rf notebooks/runs runs .pytest_cache assignments

@@ -7,7 +7,8 @@
 Cleaning keeps the text outputs of deterministic cells (nbval compares them),
 numbers code cells 1, 2, 3, ... as one top-to-bottom run would, and drops: outputs of cells tagged ``nbval-ignore-output`` (figures,
 training logs, animations: they vary and would bloat the file) and per-cell metadata
-other than tags.
+other than tags and ``nbgrader`` (the graded-exercise markup that ``nbgrader
+generate_assignment`` and ``scripts/make_assignments.py`` read).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 IGNORE_TAGS = {"nbval-ignore-output", "nbval-skip"}
+KEPT_CELL_METADATA = ("tags", "nbgrader")
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -30,7 +32,8 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     count = 0
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
-        cell.metadata = nbformat.NotebookNode({"tags": tags} if tags else {})
+        cell.metadata = nbformat.NotebookNode(
+            {key: cell.metadata[key] for key in KEPT_CELL_METADATA if cell.metadata.get(key)})
         cell.pop("id", None)
         if cell.cell_type != "code":
             cell.pop("outputs", None)

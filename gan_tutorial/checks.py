@@ -1,0 +1,358 @@
+"""Checks for the lessons' graded exercises: say precisely what is wrong, accept any right answer.
+
+Each ``check_*`` function takes what the learner wrote (a tensor, a number, a function or a
+module), tests its *behaviour* against PyTorch itself or against the package, and either
+prints one line saying it is correct or raises :class:`CheckError` (an ``AssertionError``,
+so nbgrader counts it as a failed test) whose message names the mistake and the fix, e.g.
+``expected shape (2, 20, 32, 32), got (2, 20, 31, 31): check padding``.
+
+Common wrong answers are recognised by computing what they would give and comparing; any
+other wrong answer still gets the expected and the actual value.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from numbers import Real
+
+import torch
+from torch import nn
+
+from .metrics import diversity
+
+__all__ = ["CheckError", "check_d_loss", "check_g_loss", "check_tconv_size", "check_conv_size",
+           "check_denormalised", "check_bce", "check_diversity", "check_gblock"]
+
+
+class CheckError(AssertionError):
+    """The learner's answer is wrong; the message says what is wrong and how to fix it."""
+
+
+def _passed(message: str) -> None:
+    print(f"Correct! {message}")
+
+
+def _close(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-6) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def _scalar(value, name: str, want_grad: bool = False) -> float:
+    """A single number out of ``value`` (a 0-dim tensor or a Python number), else CheckError."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise CheckError(f"{name} should be a single number, got a tensor of shape "
+                             f"{tuple(value.shape)}: average over the batch with .mean()")
+        if want_grad and value.grad_fn is None:
+            raise CheckError(f"{name} has no gradient history, so .backward() could not reach "
+                             f"the network: compute it from the tensors the network returned, "
+                             f"without .item(), .detach() or torch.no_grad()")
+        return value.detach().float().item()
+    if want_grad and isinstance(value, Real):
+        raise CheckError(f"{name} is a Python number ({value!r}), so .backward() cannot follow it: "
+                         f"keep it a tensor (drop .item() / float())")
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return float(value)
+    raise CheckError(f"{name} should be a number or a 0-dim tensor, got {type(value).__name__}")
+
+
+def _diagnose(got: float, expected: float, name: str, candidates: Iterable[tuple[float, str]]) -> None:
+    """Raise CheckError unless ``got`` matches ``expected``; name a recognised mistake if one fits."""
+    if _close(got, expected):
+        return
+    for wrong, explanation in candidates:
+        if _close(got, wrong):
+            raise CheckError(f"{name} = {got:.4f}, expected {expected:.4f}: {explanation}")
+    raise CheckError(f"{name} = {got:.4f}, expected {expected:.4f}")
+
+
+# ------------------------------------------------------------------ losses (lessons 01, 03)
+def check_d_loss(loss_d, out_real: torch.Tensor, out_fake: torch.Tensor) -> None:
+    """D's two-part loss: ``-(mean log D(x) + mean log(1 - D(G(z))))``, the sum of both BCE halves.
+
+    ``out_real`` and ``out_fake`` are D's probabilities for the real and the fake batch.
+    """
+    got = _scalar(loss_d, "loss_d", want_grad=out_real.requires_grad)
+    log_real = torch.log(out_real.detach().double())
+    log_fake = torch.log(out_fake.detach().double())
+    log_not_fake = torch.log1p(-out_fake.detach().double())
+    expected = -(log_real.mean() + log_not_fake.mean()).item()
+    n = out_real.numel()
+    _diagnose(got, expected, "loss_d", [
+        (-expected, "the sign is flipped: BCE is -log p, so D minimises "
+                    "-[log D(x) + log(1 - D(G(z)))] (which maximises V)"),
+        (-log_real.mean().item(), "that is only the real half -log D(x): add the fake half "
+                                  "-log(1 - D(G(z)))"),
+        (-log_not_fake.mean().item(), "that is only the fake half -log(1 - D(G(z))): add the "
+                                      "real half -log D(x)"),
+        (-(log_real.mean() + log_fake.mean()).item(),
+         "the fakes are labelled 1: their term is -log(1 - D(G(z))), not -log D(G(z))"),
+        (expected / 2, "you averaged the two halves: add them, as GANTrainer does by default "
+                       "(d_loss_reduction='sum')"),
+        (expected * n, f"that is {n} times too large: average each half over the batch with "
+                       f".mean() instead of summing, as BCELoss does"),
+    ])
+    _passed(f"loss_d = {got:.4f} = -log D(x) - log(1 - D(G(z))), averaged over the batch.")
+
+
+def check_g_loss(loss_g, out_fake: torch.Tensor, kind: str = "minimax") -> None:
+    """G's loss on D's probabilities ``out_fake`` for the fakes.
+
+    ``kind="minimax"``: G minimises ``mean log(1 - D(G(z)))`` (Goodfellow et al.'s value
+    function); ``kind="non-saturating"``: G minimises ``-mean log D(G(z))``.
+    """
+    if kind not in ("minimax", "non-saturating"):
+        raise ValueError(f"kind must be 'minimax' or 'non-saturating', got {kind!r}")
+    got = _scalar(loss_g, "loss_g", want_grad=out_fake.requires_grad)
+    log_fake = torch.log(out_fake.detach().double()).mean().item()
+    log_not_fake = torch.log1p(-out_fake.detach().double()).mean().item()
+    n = out_fake.numel()
+    if kind == "minimax":
+        expected = log_not_fake
+        candidates = [
+            (-log_not_fake, "the sign is flipped: G *minimises* log(1 - D(G(z))), the fake term "
+                            "of V; -log(1 - D(G(z))) is what D minimises (BCE with label 0)"),
+            (-log_fake, "that is the non-saturating loss -log D(G(z)); the minimax generator "
+                        "minimises log(1 - D(G(z)))"),
+            (log_fake, "log D(G(z)) is the non-saturating objective (maximised); the minimax "
+                       "generator minimises log(1 - D(G(z)))"),
+            (expected * n, f"that is {n} times too large: average over the batch with .mean()"),
+        ]
+    else:
+        expected = -log_fake
+        candidates = [
+            (log_fake, "the sign is flipped: G minimises -log D(G(z)) (BCE with label 1)"),
+            (log_not_fake, "that is the minimax loss log(1 - D(G(z))); the non-saturating "
+                           "generator minimises -log D(G(z))"),
+            (-log_not_fake, "that is D's fake term -log(1 - D(G(z))) (label 0); G labels its "
+                            "fakes 1: -log D(G(z))"),
+            (expected * n, f"that is {n} times too large: average over the batch with .mean()"),
+        ]
+    _diagnose(got, expected, "loss_g", candidates)
+    formula = "log(1 - D(G(z)))" if kind == "minimax" else "-log D(G(z))"
+    _passed(f"loss_g = {got:.4f} = {formula}, averaged over the batch.")
+
+
+def check_bce(bce: Callable) -> None:
+    """``bce(p, y)``: binary cross-entropy of probabilities ``p`` against labels ``y``, batch mean.
+
+    Compared with ``nn.BCELoss`` on hard labels, a batch, and a soft label (label smoothing).
+    """
+    reference = nn.BCELoss()
+    picked = ("you picked one log term by the label; with a soft label both terms count, "
+              "weighted by y and (1 - y)")
+    cases = [  # (p, y, what the case tests)
+        ([0.9], [1.0], "label 1"),
+        ([0.9], [0.0], "label 0"),
+        ([0.9, 0.2, 0.6], [1.0, 0.0, 1.0], "a batch of 3"),
+        ([0.3, 0.8], [0.9, 0.9], "soft labels y = 0.9 (label smoothing)"),
+    ]
+    for p_list, y_list, what in cases:
+        p, y = torch.tensor(p_list), torch.tensor(y_list)
+        try:
+            value = bce(p.clone(), y.clone())
+        except Exception as err:  # noqa: BLE001 - show the learner their own error
+            raise CheckError(f"bce(p={p_list}, y={y_list}) raised {type(err).__name__}: {err}") from err
+        got = _scalar(value, f"bce(p={p_list}, y={y_list})")
+        expected = reference(p, y).item()
+        pd, yd = p.double(), y.double()
+        pos = -(yd * pd.log()).mean().item()
+        neg = -((1 - yd) * (1 - pd).log()).mean().item()
+        name = f"bce(p={p_list}, y={y_list}) [{what}]"
+        _diagnose(got, expected, name, [
+            (-expected, "the sign is flipped: BCE is -[y log p + (1 - y) log(1 - p)]"),
+            (pos, "the (1 - y) log(1 - p) term is missing: with label 0 only that term counts"),
+            (neg, "the y log p term is missing: with label 1 only that term counts"),
+            (expected * len(p_list), "you summed over the batch: take the mean"),
+            (expected / math.log(10), "use the natural logarithm (torch.log), not log10"),
+            (-(torch.where(yd >= 0.5, pd.log(), (1 - pd).log())).mean().item(), picked),
+            (-(torch.where(yd == 1, pd.log(), (1 - pd).log())).mean().item(), picked),
+        ])
+    _passed("bce matches nn.BCELoss on labels 1 and 0, on a batch and on soft labels.")
+
+
+# ------------------------------------------------------------------ size arithmetic (02, 04)
+def _as_int(value, call: str) -> int | float:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise CheckError(f"{call} returned {value!r} ({type(value).__name__}): return a number")
+    return int(value) if float(value).is_integer() else float(value)
+
+
+_SIZE_CASES = [(16, 4, 2, 1), (1, 4, 1, 0), (4, 4, 1, 0), (4, 4, 2, 1), (32, 4, 2, 1), (7, 4, 2, 1),
+               (5, 3, 2, 0), (9, 5, 3, 2), (8, 3, 1, 1), (10, 2, 2, 0), (6, 5, 1, 2), (11, 4, 3, 1),
+               (3, 3, 2, 1)]
+"""(n, k, s, p) settings tried, the lessons' own first (a convolution skips those where k > n + 2p)."""
+
+
+_TCONV_MISTAKES = [
+    (lambda n, k, s, p: s * n + k - 2 * p,
+     "off by s: the stamps start at 0, s, ..., s(n - 1), so use s·(n - 1)"),
+    (lambda n, k, s, p: s * (n - 1) + k - p,
+     "check padding: p pixels are cut from *both* borders, subtract 2p"),
+    (lambda n, k, s, p: s * (n - 1) + k, "check padding: p pixels are cut from both borders, subtract 2p"),
+    (lambda n, k, s, p: s * (n - 1) + k + 2 * p,
+     "check padding: in a transposed convolution padding removes pixels, subtract 2p"),
+    (lambda n, k, s, p: (n - k + 2 * p + s) // s, "that is the ordinary convolution's formula, which "
+                                                   "shrinks; a transposed convolution grows: s(n - 1) + k - 2p"),
+]
+_CONV_MISTAKES = [
+    (lambda n, k, s, p: (n - k + 2 * p + s) / s,
+     "a window either fits or it does not: round down with floor division //"),
+    (lambda n, k, s, p: -(-(n - k + 2 * p + s) // s), "rounded up: round down with floor division //"),
+    (lambda n, k, s, p: (n - k + 2 * p) // s, "one short: count the first window position too, "
+                                              "(n - k + 2p + s) // s"),
+    (lambda n, k, s, p: (n - k + p + s) // s, "check padding: pad both sides, + 2p"),
+    (lambda n, k, s, p: n - k + 2 * p + s, "divide by the stride s (the window moves s pixels at a time)"),
+    (lambda n, k, s, p: s * (n - 1) + k - 2 * p, "that is the transposed convolution's formula, "
+                                                 "which grows; a convolution shrinks: (n - k + 2p + s) // s"),
+]
+
+
+def _check_size_formula(fn: Callable, transposed: bool) -> int:
+    """Compare ``fn(n, k, s, p)`` with the real layer on every setting; name a known mistake."""
+    layer_cls = nn.ConvTranspose2d if transposed else nn.Conv2d
+    name = "tconv_size" if transposed else "conv_size"
+    cases = [c for c in _SIZE_CASES if transposed or c[1] <= c[0] + 2 * c[3]]  # conv: window fits
+    answers = []
+    for n, k, s, p in cases:
+        call = f"{name}(n={n}, k={k}, s={s}, p={p})"
+        try:
+            value = fn(n, k, s, p)
+        except Exception as err:  # noqa: BLE001 - show the learner their own error
+            raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
+        answers.append(_as_int(value, call))
+    for (n, k, s, p), got in zip(cases, answers):
+        with torch.no_grad():
+            true = layer_cls(1, 1, k, s, p, bias=False)(torch.zeros(1, 1, n, n)).shape[-1]
+        if got == true:
+            continue
+        head = (f"{name}(n={n}, k={k}, s={s}, p={p}) returned {got}, expected {true} "
+                f"({layer_cls.__name__} gives {true})")
+        for mistake, why in (_TCONV_MISTAKES if transposed else _CONV_MISTAKES):
+            if all(a == mistake(*c) for c, a in zip(cases, answers)):  # the same formula everywhere
+                raise CheckError(f"{head}: {why}")
+        raise CheckError(head)
+    return len(cases)
+
+
+def check_tconv_size(tconv_size: Callable[[int, int, int, int], int]) -> None:
+    """``tconv_size(n, k, s, p)``: output side of ``nn.ConvTranspose2d(k, s, p)`` for side ``n``."""
+    checked = _check_size_formula(tconv_size, transposed=True)
+    _passed(f"tconv_size agrees with nn.ConvTranspose2d on {checked} (n, k, s, p) settings.")
+
+
+def check_conv_size(conv_size: Callable[[int, int, int, int], int]) -> None:
+    """``conv_size(n, k, s, p)``: output side of ``nn.Conv2d(k, s, p)`` for side ``n``."""
+    checked = _check_size_formula(conv_size, transposed=False)
+    _passed(f"conv_size agrees with nn.Conv2d on {checked} (n, k, s, p) settings.")
+
+
+# ------------------------------------------------------------------ images (02, 03)
+def check_denormalised(pixels, images: torch.Tensor) -> None:
+    """``pixels``: generator output ``images`` in [-1, 1] turned into [0, 1] floats for display."""
+    images = images.detach().float().cpu()
+    expected = ((images + 1) / 2).clamp(0, 1)
+    if not isinstance(pixels, torch.Tensor):
+        try:
+            pixels = torch.as_tensor(pixels)
+        except Exception as err:  # noqa: BLE001
+            raise CheckError(f"pixels should be a tensor, got {type(pixels).__name__}") from err
+    pixels = pixels.detach().cpu()
+    if tuple(pixels.shape) != tuple(images.shape):
+        raise CheckError(f"expected shape {tuple(images.shape)}, got {tuple(pixels.shape)}: "
+                         f"denormalising changes values only, keep the shape as it is")
+    if not pixels.is_floating_point():
+        raise CheckError(f"pixels have dtype {pixels.dtype}: expected floats in [0, 1] "
+                         f"(divide, do not convert to integers)")
+    pixels = pixels.float()
+    lo, hi = pixels.min().item(), pixels.max().item()
+    if torch.allclose(pixels, expected, atol=1e-5):
+        _passed(f"pixels = (x + 1) / 2, from {lo:.3f} to {hi:.3f}.")
+        return
+    known = [
+        (images / 2, "add 1 before halving: (x + 1) / 2 maps [-1, 1] to [0, 1]"),
+        (images + 1, "divide by 2 as well: (x + 1) / 2 maps [-1, 1] to [0, 1]"),
+        (images * 0.3081 + 0.1307, "that undoes Normalize(0.1307, 0.3081), but the data was "
+                                   "scaled with Normalize(0.5, 0.5): use (x + 1) / 2"),
+        ((images - 0.5) / 0.5, "that applies Normalize(0.5, 0.5) again; undo it: x * 0.5 + 0.5"),
+        (expected * 255, "that is 0..255: matplotlib wants floats in [0, 1], do not multiply by 255"),
+        (images, "the values are unchanged: map [-1, 1] to [0, 1] with (x + 1) / 2"),
+    ]
+    for wrong, why in known:
+        if torch.allclose(pixels, wrong, atol=1e-4):
+            raise CheckError(f"pixels range from {lo:.3f} to {hi:.3f}: {why}")
+    worst = (pixels - expected).abs().max().item()
+    raise CheckError(f"pixels range from {lo:.3f} to {hi:.3f} and differ from (x + 1) / 2 by "
+                     f"up to {worst:.3f}")
+
+
+def check_diversity(value, images: torch.Tensor) -> None:
+    """``value``: mean L2 distance over pairs i != j of ``images``, divided by sqrt(values per image)."""
+    got = _scalar(value, "my_diversity")
+    flat = images.detach().double().flatten(1)
+    n, d = flat.shape
+    distances = torch.cdist(flat, flat)
+    expected = diversity(images)
+    pair_mean = (distances.sum() / (n * (n - 1))).item()
+    _diagnose(got, expected, "my_diversity", [
+        (pair_mean * (n - 1) / n / d ** 0.5, "you averaged over all n² pairs, including each "
+                                              "image with itself (distance 0): average over the "
+                                              "n(n - 1) pairs i != j"),
+        (pair_mean, f"divide by sqrt(values per image) = sqrt({d}) so that the number does not "
+                    f"depend on the image size"),
+        (pair_mean / d, "divide by the *square root* of the values per image, not by their number"),
+        ((distances ** 2).sum().item() / (n * (n - 1)) / d, "use the distance, not its square"),
+    ])
+    _passed(f"my_diversity = {got:.4f}, the same as gan_tutorial.diversity.")
+
+
+# ------------------------------------------------------------------ blocks (04)
+def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20, side: int = 16) -> None:
+    """A generator block: ConvTranspose2d(k=4, s=2, p=1, no bias) + BatchNorm2d + ReLU.
+
+    Tested on a ``(2, in_channels, side, side)`` batch: the output must have shape
+    ``(2, out_channels, 2 * side, 2 * side)``, be batch-normalised and end in a ReLU.
+    """
+    if not isinstance(block, nn.Module):
+        raise CheckError(f"expected an nn.Module (e.g. nn.Sequential(...)), got {type(block).__name__}")
+    x = torch.randn(2, in_channels, side, side, generator=torch.Generator().manual_seed(0))
+    want = (2, out_channels, 2 * side, 2 * side)
+    block.train()
+    try:
+        with torch.no_grad():
+            y = block(x)
+    except Exception as err:  # noqa: BLE001
+        raise CheckError(f"the block fails on a batch of shape {tuple(x.shape)}: "
+                         f"{type(err).__name__}: {err}. Check in_channels = {in_channels}") from err
+    got = tuple(y.shape)
+    if got != want:
+        why = "check the layers"
+        if len(got) == 4 and got[1] != out_channels:
+            why = f"check out_channels: expected {out_channels} channels"
+        elif len(got) == 4 and got[2] < side:
+            why = "the side shrank: use nn.ConvTranspose2d, which grows, not nn.Conv2d"
+        elif len(got) == 4 and got[2] != 2 * side:
+            why = "check padding (and kernel, stride): n' = s(n - 1) + k - 2p, (4, 2, 1) doubles"
+        raise CheckError(f"expected shape {want}, got {got}: {why}")
+    convs = [m for m in block.modules() if isinstance(m, nn.ConvTranspose2d)]
+    norms = [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not convs:
+        raise CheckError("no nn.ConvTranspose2d in the block: a generator block grows the image "
+                         "with a transposed convolution")
+    if convs[0].bias is not None:
+        raise CheckError("the transposed convolution has a bias: pass bias=False, BatchNorm "
+                         "subtracts the mean right after (cancelling any bias) and adds its own shift")
+    if not norms:
+        raise CheckError(f"no nn.BatchNorm2d in the block: add nn.BatchNorm2d({out_channels}) "
+                         f"after the convolution")
+    if y.min().item() < 0:
+        raise CheckError(f"the block outputs negative values (down to {y.min().item():.3f}): it must "
+                         f"end with nn.ReLU() after the BatchNorm")
+    with torch.no_grad():  # what conv -> BatchNorm -> ReLU gives with the block's own layers
+        expected = torch.relu(nn.functional.batch_norm(
+            convs[0](x), None, None, norms[0].weight, norms[0].bias, training=True, eps=norms[0].eps))
+    if not torch.allclose(y, expected, atol=1e-4):
+        raise CheckError("the output is not ReLU(BatchNorm(ConvTranspose2d(x))): put the layers in "
+                         "that order, with nothing else in between")
+    _passed(f"{tuple(x.shape)} -> {got}, transposed conv without bias, BatchNorm, ReLU.")
