@@ -68,12 +68,16 @@ def publish(run: Path) -> tuple[str, str]:
            f"batch {config.batch_size}, {summary['config']['limit'] or 'all'} items | "
            f"{_minutes(seconds)} | {history.iterations:,} | {images / seconds:,.0f} | "
            f"{summary['precision']} | {quality} | {floor} |")
-    final = summary["final"]
+    last = min(100, history.iterations)
+    mean = {key: sum(getattr(history, key)[-last:]) / last
+            for key in ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")}
     section = [f"## Lesson {config.lesson}: {LESSONS[config.lesson].title} ({config.setting})", "",
                f"{history.iterations:,} iterations in {_minutes(seconds)} on {summary['device']} "
-               f"({summary['torch_threads']} threads, {summary['precision']}); last iteration: "
-               f"Loss_D {final['loss_d']:.3f}, Loss_G {final['loss_g']:.3f}, D(x) {final['d_x']:.2f}, "
-               f"D(G(z)) {final['d_g_z1']:.2f} / {final['d_g_z2']:.2f}.", ""]
+               f"({summary['torch_threads']} threads, {summary['precision']}), "
+               f"{summary.get('evaluation_seconds_this_run', 0):.0f} s of it evaluating quality. "
+               f"Mean of the last {last} iterations: Loss_D {mean['loss_d']:.3f}, Loss_G "
+               f"{mean['loss_g']:.3f}, D(x) {mean['d_x']:.2f}, D(G(z)) {mean['d_g_z1']:.2f} before / "
+               f"{mean['d_g_z2']:.2f} after D's step.", ""]
     if summary.get("metrics"):
         numbers = ", ".join(f"{k} {v:.3g}" for k, v in summary["metrics"].items())
         section += [f"Final quality numbers: {numbers}.", ""]
