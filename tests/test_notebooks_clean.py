@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-LESSONS = ["01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba", "04_dcgan_pokemon"]
+LESSONS = ["01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba", "04_dcgan_pokemon", "05_fc_vs_dcgan"]
+TRAINING_LESSONS = LESSONS[:4]  # one model each; 05 compares two lessons' models
 IGNORED = {"nbval-ignore-output", "nbval-skip"}
 
 
@@ -117,7 +118,7 @@ def test_refresh_keeps_tags_and_nbgrader_markup_only():
     assert nb.cells[1].metadata == {}
 
 
-@pytest.mark.parametrize("name", LESSONS)
+@pytest.mark.parametrize("name", TRAINING_LESSONS)
 def test_notebook_shows_what_every_lesson_must(name):
     source = "\n".join(c.source for c in code_cells(load(name)))
     for call in ("seed_everything(", "get_device(", ".fit(", "show_progress(", "show_real_vs_fake("):
