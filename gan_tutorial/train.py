@@ -472,7 +472,6 @@ class GANTrainer:
         except KeyboardInterrupt:
             h.interrupted, h.stop_reason = True, "interrupted"
         except TrainingDivergedError as err:
-            bar.close()
             h.train_seconds += time.monotonic() - started
             kept = (f"{checkpoint} was not overwritten and holds the last finite weights"
                     if checkpoint is not None and Path(checkpoint).is_file() else "nothing was saved")
