@@ -464,6 +464,7 @@ class GANTrainer:
                         self.evaluate(evaluate)
                     if deadline is not None and time.monotonic() > deadline:
                         h.stop_reason = "time budget"
+                        bar.total = bar.n  # the run ends as asked: a full bar, not a failed one
                         break
                 buffer.flush(h)
                 if h.stop_reason is None:

@@ -36,6 +36,9 @@ from suite_data import NOTEBOOK_NEEDS, in_ci
 
 REPO = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("0*.ipynb"))
+# lessons with LaTeX math / an animation player: those tests run on these (never a skip in CI)
+MATH_LESSONS = [n for n in LESSONS if expectations(REPO / "notebooks" / n).math_cells]
+PLAYER_LESSONS = [n for n in LESSONS if expectations(REPO / "notebooks" / n).player_cells]
 # the session fixtures of the root conftest.py that skip (outside CI) when a dataset is missing
 DATA_FIXTURES = {"MNIST": "mnist_data", "CelebA": "celeba_data", "Pokémon": "pokemon_data"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -346,11 +349,10 @@ def test_every_figure_is_shown(lesson: LessonRun) -> None:
     assert not broken, f"{lesson.name}: images that did not load: {broken}"
 
 
+@pytest.mark.parametrize("lesson", MATH_LESSONS, indirect=True)
 def test_math_renders(lesson: LessonRun) -> None:
     """MathJax typesets the $…$ of every markdown cell, without errors or leftover dollars."""
     cells = lesson.expected.math_cells
-    if not cells:
-        pytest.skip(f"{lesson.name} has no LaTeX math")
     _cells_with(lesson.page, cells, "cell => cell.querySelectorAll('mjx-container').length",
                 RENDER_TIMEOUT_S, what=f"{lesson.name}: MathJax output in each markdown cell with $…$")
     problems = {}
@@ -368,11 +370,10 @@ def test_math_renders(lesson: LessonRun) -> None:
     assert not problems, f"{lesson.name}: math that did not render: {problems}"
 
 
+@pytest.mark.parametrize("lesson", PLAYER_LESSONS, indirect=True)
 def test_animation_player(lesson: LessonRun, screenshot_dir: Path) -> None:
     """The to_jshtml player shows, its Font Awesome icons are drawn, and Next frame steps."""
     cells = lesson.expected.player_cells
-    if not cells:
-        pytest.skip(f"{lesson.name} shows no animation player")
     page = lesson.page
     for i in cells:
         player = _cell(page, i).locator(".animation").first

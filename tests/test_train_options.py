@@ -325,3 +325,19 @@ def test_ctrl_c_during_the_final_save_is_held_until_the_save_is_done(tmp_path):
     assert history.interrupted and history.iterations == 5
     assert tiny_trainer().load(tmp_path / "c.pt").iterations == 5
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no stale .tmp
+
+
+def test_a_run_that_used_its_time_budget_ends_with_a_full_bar(monkeypatch):
+    bars = []
+
+    class RecordedBar(train_module.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(train_module, "tqdm", RecordedBar)
+    trainer = tiny_trainer()
+    trainer.fit(SlowLoader(loader(n=80, batch=8), seconds=0.05), epochs=2, max_minutes=0.2 / 60,
+                progress=True)
+    assert trainer.history.stop_reason == "time budget"
+    assert bars[0].n == bars[0].total == trainer.history.iterations  # complete, so tqdm shows success
