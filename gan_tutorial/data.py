@@ -350,7 +350,7 @@ def _base_dataset(dataset: Dataset) -> Dataset:
 
 
 def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = True,
-                num_workers: int | None = None, device: torch.device | None = None,
+                num_workers: int | None = None, device: str | torch.device | None = None,
                 drop_last: bool = True, sampler: Sampler | None = None) -> DataLoader:
     """A DataLoader with sensible speed defaults: batched in-memory loading, workers for files.
 
@@ -375,7 +375,7 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = True,
                       sampler=sampler, drop_last=drop_last, num_workers=num_workers,
                       collate_fn=collate_batch if batched else None,
                       persistent_workers=num_workers > 0,
-                      pin_memory=device is not None and device.type == "cuda")
+                      pin_memory=device is not None and torch.device(device).type == "cuda")
 
 
 def first_images(dataset: Dataset, n: int) -> torch.Tensor:

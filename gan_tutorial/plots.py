@@ -50,12 +50,14 @@ def show_dataset(dataset: Dataset, n: int = 64, nrow: int = 8, title: str = "Tra
 
 
 def show_real_vs_fake(real: torch.Tensor, fake: torch.Tensor, nrow: int = 8,
-                      size: float = 6.0) -> plt.Figure:
-    """Real images on the left, generated ones on the right."""
+                      size: float = 6.0, title: str | None = None) -> plt.Figure:
+    """Real images on the left, generated ones on the right (under ``title``, if given)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(2 * size, size))
     show_images(real, nrow=nrow, title="Real images", ax=left)
     show_images(fake, nrow=nrow, title="Fake images", ax=right)
-    fig.tight_layout()
+    if title:
+        fig.suptitle(title, fontsize="x-large")
+    fig.tight_layout()  # leaves room for the suptitle above the two panel titles
     return fig
 
 

@@ -174,6 +174,8 @@ def test_in_memory_mnist_matches_the_torchvision_pipeline(mnist_data, size):
 def test_in_memory_datasets_load_without_workers(mnist_data, pokemon_data):
     digits = load_mnist(mnist_data, split="test", download=False, limit=100)
     assert make_loader(digits, 10).num_workers == 0
+    assert not make_loader(digits, 10, device="cpu").pin_memory  # a device name works too
+    assert make_loader(digits, 10, device="cuda").pin_memory  # (nothing is loaded here)
     files = load_pokemon(pokemon_data, download=False, limit=100, cache=False)
     assert make_loader(files, 10).num_workers >= 1
     cached = load_pokemon(pokemon_data, download=False, limit=100)

@@ -49,6 +49,17 @@ def test_show_dataset_and_real_vs_fake():
     assert show_dataset(dataset, n=4).get_title() == "Training images"
     fig = show_real_vs_fake(torch.zeros(4, 1, 8, 8), torch.ones(4, 1, 8, 8))
     assert [ax.get_title() for ax in fig.axes] == ["Real images", "Fake images"]
+    assert fig.get_suptitle() == ""
+
+
+def test_real_vs_fake_title_sits_above_the_panel_titles():
+    fig = show_real_vs_fake(torch.zeros(64, 1, 28, 28), torch.ones(64, 1, 28, 28), size=4.5,
+                            title="FC GAN (lesson 01)")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    suptitle = fig._suptitle.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert suptitle.y0 >= ax.title.get_window_extent(renderer).y1 - 1  # no overlap
 
 
 def test_loss_and_d_output_curves(history):
