@@ -45,12 +45,12 @@ def _quality(summary: dict) -> tuple[str, str]:
     return value, refs
 
 
-def publish(run: Path) -> tuple[str, str]:
-    """Copy one run's pictures to docs/results/ and return (table row, section)."""
+def publish(run: Path, docs: Path = DOCS) -> tuple[str, str]:
+    """Copy one run's pictures to ``docs``/results/ and return (table row, section)."""
     summary = json.loads((run / "summary.json").read_text())
     config = RunConfig.from_dict(summary["config"])
     name = f"lesson{config.lesson}_{config.setting}"
-    target = DOCS / "results"
+    target = docs / "results"
     target.mkdir(parents=True, exist_ok=True)
     for picture in PICTURES:
         if (run / picture).is_file():
@@ -92,21 +92,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="folders written by gan_tutorial train")
     parser.add_argument("--intro", type=Path, help="a Markdown file to put above the table")
+    parser.add_argument("--outro", type=Path, help="a Markdown file to put after the runs' sections")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="where results.md and results/ go "
+                        "[default: the repository's docs/]")
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     rows, sections = [], []
     for run in args.runs:
-        row, section = publish(run)
+        row, section = publish(run, args.docs)
         rows.append(row)
         sections.append(section)
         print(f"published {run}")
     intro = args.intro.read_text() if args.intro else ""
+    outro = [args.outro.read_text()] if args.outro else []
     table = ["| lesson | settings | wall time | iterations | images/s | precision | final quality | "
              "real-data reference |", "|---|---|---|---|---|---|---|---|", *rows]
-    (DOCS / "results.md").write_text("\n".join(["# What the lessons produce", "", intro, *table, "",
-                                                *sections]) + "\n")
-    size = sum(p.stat().st_size for p in (DOCS / "results").iterdir())
-    print(f"wrote {DOCS / 'results.md'}; pictures: {size / 1e6:.2f} MB")
+    (args.docs / "results.md").write_text("\n".join(["# What the lessons produce", "", intro, *table, "",
+                                                *sections, *outro]) + "\n")
+    size = sum(p.stat().st_size for p in (args.docs / "results").iterdir())
+    print(f"wrote {args.docs / 'results.md'}; pictures: {size / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":
