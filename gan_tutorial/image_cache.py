@@ -266,8 +266,11 @@ class CachedImageFolder(InMemoryImages):
         try:
             array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, 3, size, size))
             failures = []
+            # Its own generator: iterating a DataLoader draws a seed from the global RNG, and
+            # a run must train the same whether or not its cache had to be built first.
             loader = DataLoader(_DecodedFiles(self.root, self.files, size), batch_size=32,
-                                num_workers=workers, collate_fn=_as_list)
+                                num_workers=workers, collate_fn=_as_list,
+                                generator=torch.Generator().manual_seed(0))
             with tqdm(total=n, desc=f"caching {self.root.name} {size}px", unit="img",
                       disable=not self.progress) as bar:
                 for batch in loader:

@@ -125,6 +125,18 @@ def test_cache_gives_the_pixels_of_image_transform(folder):
     assert all(torch.allclose(limited[i][0], reference[i][0], atol=1e-6) for i in range(3))
 
 
+def test_building_the_cache_leaves_the_global_rng_alone(folder):
+    """A run trains the same whether its cache was built first or already there."""
+    torch.manual_seed(0)  # 2 decoding workers, as a folder of 256 images or more gets
+    CachedImageFolder(folder, image_size=20, progress=False, workers=2).images  # builds the cache
+    after_build = torch.rand(3)
+    torch.manual_seed(0)
+    CachedImageFolder(folder, image_size=20, progress=False, workers=2).images  # reuses it
+    after_reuse = torch.rand(3)
+    torch.manual_seed(0)
+    assert torch.equal(after_build, torch.rand(3)) and torch.equal(after_reuse, after_build)
+
+
 def test_cache_is_reused_then_rebuilt_when_files_change(folder, monkeypatch, capsys):
     first = load_image_folder(folder, image_size=16, progress=True)
     first.images
