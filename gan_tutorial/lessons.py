@@ -177,7 +177,7 @@ LESSON_03 = Lesson(
         "class": Setting(epochs=4, batch_size=64, limit=None, snapshot_every=20),
         # The source tutorial trains 5 epochs over all 202,599 faces (about 7,900 updates,
         # a snapshot every 500). On the 6,000-face sample this project ships, 5 epochs would
-        # be 235 updates, so "full" trains 50 epochs (about 2,300 updates) on it; with all
+        # be 230 updates, so "full" trains 50 epochs (2,300 updates) on it; with all
         # of CelebA, pass --epochs 5 --snapshot-every 500 (the notebook picks 5 by itself).
         "full": Setting(epochs=50, batch_size=128, limit=None, snapshot_every=100),
     },

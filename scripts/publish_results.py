@@ -6,7 +6,8 @@ For every run folder it copies the real-vs-fake grid, the training curves and th
 curves into docs/results/, redraws the progress GIF small (few frames, small size) from
 the checkpoint, and writes docs/results.md: one table row per run (setting, wall time,
 iterations, images/s, precision, final quality numbers and their real-data floor) and a
-section of pictures per run. Everything it writes comes from the runs' own files.
+section of pictures per run, with the run folder's notes.md (what a person saw in its
+pictures) if there is one. Everything it writes comes from the runs' own files.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from gan_tutorial.train import GANTrainer
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 PICTURES = ("real_vs_fake.png", "curves.png", "metrics.png")
+NOTES = "notes.md"  # optional, in a run folder: a few lines on what its pictures show
 MAIN_METRIC = {"mnist": "frechet_distance"}  # colour lessons: fid, else diversity_ratio
 
 
@@ -81,6 +83,8 @@ def publish(run: Path, docs: Path = DOCS) -> tuple[str, str]:
     if summary.get("metrics"):
         numbers = ", ".join(f"{k} {v:.3g}" for k, v in summary["metrics"].items())
         section += [f"Final quality numbers: {numbers}.", ""]
+    if (run / NOTES).is_file():  # what a person saw in the pictures, written after the run
+        section += [(run / NOTES).read_text().strip(), ""]
     section += [f"![real vs fake](results/{name}_real_vs_fake.png)", "",
                 f"![progress](results/{name}_progress.gif) ![curves](results/{name}_curves.png)", ""]
     if (target / f"{name}_metrics.png").is_file():

@@ -18,6 +18,7 @@ def test_published_page_takes_every_number_from_the_run(tmp_path, mnist_data):
     assert cli(["train", "01", "--setting", "quick", "--limit", "300", "--epochs", "2",
                 "--eval-every", "2", "--device", "cpu", "--out", str(run)]) == 0
     summary = json.loads((run / "summary.json").read_text())
+    (run / "notes.md").write_text("NOTES: blurry digits, mostly 1s.\n")
     (tmp_path / "intro.md").write_text("INTRO: how the runs were made.\n")
     (tmp_path / "outro.md").write_text("OUTRO: lesson 05 lives in its notebook.\n")
     docs = tmp_path / "docs"
@@ -28,7 +29,8 @@ def test_published_page_takes_every_number_from_the_run(tmp_path, mnist_data):
                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     page = (docs / "results.md").read_text()
-    assert page.index("INTRO") < page.index("| lesson |") < page.index("## Lesson 01") < page.index("OUTRO")
+    assert (page.index("INTRO") < page.index("| lesson |") < page.index("## Lesson 01")
+            < page.index("NOTES: blurry digits") < page.index("OUTRO"))
     row = next(line for line in page.splitlines() if line.startswith("| 01 "))
     assert f"| {summary['iterations']:,} |" in row
     assert f"{summary['training_seconds_total'] / 60:.1f} min" in row
