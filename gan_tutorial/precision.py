@@ -7,6 +7,10 @@ so the backward pass) runs in a lower precision where the hardware does that fas
 * CPU: bf16 on processors with native bf16 (AVX512-BF16 or AMX); elsewhere bf16 is
   emulated and many times slower than fp32, so "auto" stays in fp32.
 * Apple MPS and anything else: fp32.
+
+A discriminator that ends in ``nn.Sigmoid`` (the DCGAN tutorial's, with ``BCELoss``) keeps
+that last step in fp32 (:func:`sigmoid_in_fp32`): bf16 rounds any probability above 0.998 to
+exactly 1, and BCE then sees ``log(1) = 0``: no gradient, and training can stall for good.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
+from torch import nn
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -56,3 +61,18 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
     """A gradient scaler, active only for fp16 (whose small range lets gradients underflow)."""
     return torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+
+
+def _to_fp32(module: nn.Module, args: tuple) -> tuple:
+    return tuple(a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args)
+
+
+def sigmoid_in_fp32(model: nn.Module) -> list[torch.utils.hooks.RemovableHandle]:
+    """Make every ``nn.Sigmoid`` in ``model`` compute in fp32, also under autocast.
+
+    Autocast runs a sigmoid in its input's precision. In bf16 (8 bits of mantissa) a
+    discriminator 99.9% sure of a real image outputs exactly 1.0, so ``BCELoss`` gives
+    ``-log(1) = 0`` and no gradient: measured on lesson 02, D(x) stuck at 1.0000 and Loss_D at
+    0.0000 from iteration 250 on. A forward pre-hook casts the sigmoid's input to fp32.
+    """
+    return [m.register_forward_pre_hook(_to_fp32) for m in model.modules() if isinstance(m, nn.Sigmoid)]

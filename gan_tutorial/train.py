@@ -30,7 +30,7 @@ from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, 
                          optimizer_mismatches, raise_if_incompatible, save_checkpoint,
                          state_dict_mismatches)
 from .interrupts import deferred_interrupt
-from .precision import autocast, grad_scaler, resolve_precision
+from .precision import autocast, grad_scaler, resolve_precision, sigmoid_in_fp32
 from .runtime import get_device
 
 REAL_LABEL = 1.0
@@ -225,6 +225,8 @@ class GANTrainer:
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.G = generator.to(self.device, memory_format=self.memory_format)
         self.D = discriminator.to(self.device, memory_format=self.memory_format)
+        if self.precision != "fp32":
+            sigmoid_in_fp32(self.D)  # bf16 would round D's surest outputs to exactly 1
         self.opt_g = _adam(self.G.parameters(), lr, betas, self.device)
         self.opt_d = _adam(self.D.parameters(), lr, betas, self.device)
         self.scaler_g = grad_scaler(self.device, self.precision)
