@@ -40,6 +40,7 @@ def test_published_page_takes_every_number_from_the_run(tmp_path, mnist_data):
     for name in ("real_vs_fake.png", "curves.png", "metrics.png", "progress.gif"):
         picture = docs / "results" / f"lesson01_quick_{name}"
         assert picture.is_file() and f"results/lesson01_quick_{name}" in page
+    assert Image.open(docs / "results" / "lesson01_quick_real_vs_fake.png").mode == "P"  # kept small
     gif = Image.open(docs / "results" / "lesson01_quick_progress.gif")
     assert gif.n_frames >= 2 and gif.size[0] <= 500  # redrawn small for the page
     assert (docs / "results" / "lesson01_quick_progress.gif").stat().st_size < 1_000_000
