@@ -66,7 +66,7 @@ def publish(run: Path, docs: Path = DOCS) -> tuple[str, str]:
     trainer = GANTrainer(G, D, device="cpu")
     history = trainer.load(run / "checkpoint.pt")
     nrow = 10 if len(history.snapshots[0]) == 100 else 8
-    save_progress_gif(history, target / f"{name}_progress.gif", max_frames=12, size=4.0, nrow=nrow)
+    save_progress_gif(history, target / f"{name}_progress.gif", max_frames=8, size=3.0, nrow=nrow)
 
     seconds = summary["training_seconds_total"]
     images = history.iterations * config.batch_size
