@@ -9,7 +9,8 @@ from .config import full_or_quick, lesson_setting, quick_mode
 from .checkpoint import CheckpointError, check_writable, load_checkpoint
 from .data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError, data_root,
                    find_unreadable_images, first_images, image_transform, limit_dataset,
-                   load_celeba, load_image_folder, load_mnist, load_pokemon, make_loader)
+                   load_celeba, load_image_folder, load_mnist, load_pokemon, make_loader,
+                   spread_images)
 from .fid import InceptionUnavailableError, fid_available, fid_evaluator, image_fid, image_quality
 from .metrics import (classify_digits, digit_distribution, diversity, diversity_curve, diversity_ratio,
                       mnist_evaluator, mnist_frechet_distance, mnist_frechet_reference, mnist_quality,

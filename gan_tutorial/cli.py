@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="stop cleanly after this much training time, with a checkpoint")
     train.add_argument("--eval-every", type=_positive_int,
                        help="iterations between quality evaluations (MNIST classifier numbers, "
-                            "FID or diversity) [default: about 20 per run, at least 25 apart]")
+                            "FID or diversity) [default: the setting's, else about 20 per run]")
     train.add_argument("--no-eval", action="store_true", help="skip the quality evaluations")
     train.add_argument("--out", type=Path, default=None,
                        help="output folder [default: runs/lesson<NN>_<setting>]")
@@ -283,9 +283,8 @@ def train(args: argparse.Namespace) -> int:
     if not args.no_eval:
         from .lessons import make_evaluator
 
-        total = config.epochs * len(loader)
         fit_kwargs["evaluate"] = make_evaluator(config, root=args.data_root)
-        fit_kwargs["eval_every"] = args.eval_every or max(25, total // 20)
+        fit_kwargs["eval_every"] = args.eval_every or config.evaluation_interval(len(loader))
     tty = sys.stderr.isatty()
     started = time.perf_counter()
     history = trainer.fit(loader, config.epochs, snapshot_every=config.snapshot_every,
@@ -331,7 +330,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
     from torchvision.utils import save_image
 
     from .animation import save_progress_gif
-    from .data import first_images
+    from .data import spread_images
     from .lessons import quality_references
     from .plots import plot_metric, plot_training, show_real_vs_fake
 
@@ -339,7 +338,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
     fake = trainer.sample(trainer.fixed_noise)
     nrow = max(1, round(math.sqrt(len(fake))))
     save_image(fake, out / "samples.png", nrow=nrow, normalize=True, value_range=(-1, 1))
-    fig = show_real_vs_fake(first_images(dataset, len(fake)), fake, nrow=nrow)
+    fig = show_real_vs_fake(spread_images(dataset, len(fake)), fake, nrow=nrow)
     fig.savefig(out / "real_vs_fake.png", dpi=80, bbox_inches="tight")
     plt.close(fig)
     if history.iterations:

@@ -382,3 +382,9 @@ def first_images(dataset: Dataset, n: int) -> torch.Tensor:
     """Stack the first ``n`` images of a dataset (labels dropped) into one batch tensor."""
     n = min(n, len(dataset))
     return torch.stack([dataset[i][0] for i in range(n)])
+
+
+def spread_images(dataset: Dataset, n: int) -> torch.Tensor:
+    """``n`` images spread evenly over the dataset, as one batch: every class, not the first
+    folder's (class folders sort 1, 10, 100, 11, ... so the first 64 sprites are 4 Pokémon)."""
+    return first_images(limit_dataset(dataset, n), n)

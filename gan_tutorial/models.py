@@ -112,18 +112,20 @@ class FCGenerator(nn.Module):
 
 
 class FCDiscriminator(nn.Module):
-    """Image -> probability that it is real, through dense layers.
+    """Image -> one score per image (is it real?), through dense layers.
 
-    Defaults give the lesson-01 network: 784 -> 256 -> 256 -> 1, LeakyReLU(0.2), Sigmoid.
+    Defaults give the network of the GAN paper's tutorials: 784 -> 256 -> 256 -> 1,
+    LeakyReLU(0.2), Sigmoid (a probability). With ``logits=True`` (what lesson 01 trains) the
+    Sigmoid is left out and the trainer uses ``BCEWithLogitsLoss``: the same loss, computed
+    without rounding a sure D's output to exactly 0 or 1.
     """
-
-    outputs_logits = False
 
     def __init__(
         self,
         image_shape: Sequence[int] = (1, 28, 28),
         hidden: Sequence[int] = (256, 256),
         dropout: float = 0.0,
+        logits: bool = False,
     ) -> None:
         super().__init__()
         self.image_shape = _positive_ints("FCDiscriminator", "image_shape", image_shape)
@@ -133,8 +135,9 @@ class FCDiscriminator(nn.Module):
             nn.Flatten(),
             *_mlp([n_pixels, *hidden], nn.LeakyReLU(0.2), dropout),
             nn.Linear(hidden[-1], 1),
-            nn.Sigmoid(),
+            *([] if logits else [nn.Sigmoid()]),
         )
+        self.outputs_logits = logits
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input("FCDiscriminator", "images", x, self.image_shape, (math.prod(self.image_shape),))
@@ -293,11 +296,12 @@ class UpsampleGenerator(nn.Module):
 
 
 class ConvDiscriminator(nn.Module):
-    """Four stride-2 3x3 conv blocks (16, 32, 64, 128 channels) + Linear + Sigmoid."""
+    """Four stride-2 3x3 conv blocks (16, 32, 64, 128 channels) + Linear (+ Sigmoid).
 
-    outputs_logits = False
+    ``logits=True`` leaves the Sigmoid out, as for the other discriminators.
+    """
 
-    def __init__(self, nc: int = 1, image_size: int = 32) -> None:
+    def __init__(self, nc: int = 1, image_size: int = 32, logits: bool = False) -> None:
         super().__init__()
         nc = _positive_int("ConvDiscriminator", "nc", nc)
         if _positive_int("ConvDiscriminator", "image_size", image_size) % 16:
@@ -316,8 +320,9 @@ class ConvDiscriminator(nn.Module):
             *block(nc, 16, bn=False), *block(16, 32), *block(32, 64), *block(64, 128),
             nn.Flatten(),
             nn.Linear(128 * (image_size // 16) ** 2, 1),
-            nn.Sigmoid(),
+            *([] if logits else [nn.Sigmoid()]),
         )
+        self.outputs_logits = logits
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input("ConvDiscriminator", "images", x, self.image_shape)

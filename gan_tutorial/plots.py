@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.utils import make_grid
 
-from .data import first_images
+from .data import spread_images
 from .train import History
 
 
@@ -45,8 +45,8 @@ def show_images(images: torch.Tensor, nrow: int = 8, title: str | None = None,
 
 def show_dataset(dataset: Dataset, n: int = 64, nrow: int = 8, title: str = "Training images",
                  size: float = 6.0) -> plt.Axes:
-    """Show the first ``n`` images of a dataset."""
-    return show_images(first_images(dataset, n), nrow=nrow, title=title, size=size)
+    """Show ``n`` images spread evenly over a dataset (every class, not just the first)."""
+    return show_images(spread_images(dataset, n), nrow=nrow, title=title, size=size)
 
 
 def show_real_vs_fake(real: torch.Tensor, fake: torch.Tensor, nrow: int = 8,

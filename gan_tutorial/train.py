@@ -163,6 +163,10 @@ def _unwrap(module: nn.Module) -> nn.Module:
     return module.module if isinstance(module, DistributedDataParallel) else module
 
 
+def _no_augmentation(images: torch.Tensor) -> torch.Tensor:
+    return images
+
+
 def _has_conv(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
 
@@ -203,13 +207,16 @@ class GANTrainer:
             keep 0, and G still aims for 1).
         channels_last: store convolutional models and batches channels-last (faster
             convolutions on CPUs and GPUs); None picks it for models with convolutions.
+        augment: applied to every batch D sees, real and fake, in both updates (e.g.
+            :class:`~gan_tutorial.augment.DiffAugment` for small datasets); None: none.
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, lr: float = 2e-4,
                  betas: tuple[float, float] = (0.5, 0.999), device: str | torch.device | None = None,
                  n_fixed: int = 64, d_loss_reduction: str = "sum", precision: str = "auto",
                  g_loss: str = "non-saturating", d_steps: int = 1, real_label: float = REAL_LABEL,
-                 channels_last: bool | None = None) -> None:
+                 channels_last: bool | None = None,
+                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
         if d_loss_reduction not in ("sum", "mean"):
             raise ValueError(f"d_loss_reduction must be 'sum' or 'mean', got {d_loss_reduction!r}")
         if g_loss not in G_LOSSES:
@@ -236,6 +243,7 @@ class GANTrainer:
         self.to_prob = torch.sigmoid if logits else (lambda t: t)
         self.d_loss_reduction, self.g_loss, self.d_steps = d_loss_reduction, g_loss, d_steps
         self.real_label = real_label
+        self.augment = augment or _no_augmentation
         self.fixed_noise = self.noise(n_fixed)
         self.history = History()
         if self.device.type == "cuda":
@@ -270,9 +278,9 @@ class GANTrainer:
         for _ in range(self.d_steps):
             self.D.zero_grad(set_to_none=True)
             with self.autocast():  # forward passes in the chosen precision; losses in fp32
-                out_real = self.D(real).float()
+                out_real = self.D(self.augment(real)).float()  # augment: none unless asked
                 fake = self.G(self.noise(n))
-                out_fake = self.D(fake.detach()).float()  # detach: this step must not touch G
+                out_fake = self.D(self.augment(fake.detach())).float()  # detach: D's step must not touch G
             loss_d = self.criterion(out_real, real_labels) + self.criterion(out_fake, zeros)
             if self.d_loss_reduction == "mean":
                 loss_d = loss_d / 2
@@ -284,7 +292,7 @@ class GANTrainer:
         #     maximise log D(G(z)), i.e. BCE against label 1. Minimax: minimise log(1 - D(G(z))).
         self.G.zero_grad(set_to_none=True)
         with self.autocast():
-            out_fake_after = self.D(fake).float()
+            out_fake_after = self.D(self.augment(fake)).float()
         if self.g_loss == "minimax":
             loss_g = -self.criterion(out_fake_after, zeros)
         else:

@@ -207,11 +207,32 @@ def test_read_only_data_root_falls_back_to_the_user_cache(folder, tmp_path, monk
     assert load_image_folder(folder, image_size=16).cache_path.parent == tmp_path / "chosen"
 
 
-def test_shared_data_is_cached_elsewhere(real_data):
-    faces = load_celeba(real_data, image_size=16, limit=4)
-    faces.images
-    assert not (real_data / ".cache").exists()
-    assert not faces.cache_path.is_relative_to(real_data) or image_cache._writable(real_data)
+def test_a_read_only_copy_of_real_faces_is_cached_elsewhere(celeba_data, tmp_path, monkeypatch):
+    """A read-only data root (CI's shared copy, a mounted folder) is never written to.
+
+    The test makes its own read-only copy: the real data root may well be writable (a
+    learner's data/), and then caching next to it is right."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv(image_cache.CACHE_ENV, raising=False)
+    faces = celeba_data / "celeba" / "img_align_celeba"
+    root = tmp_path / "root"
+    (root / "celeba" / "img_align_celeba").mkdir(parents=True)
+    for path in sorted(faces.glob("*.jpg"))[:6]:
+        shutil.copy(path, root / "celeba" / "img_align_celeba" / path.name)
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        before = sorted(p.relative_to(root) for p in root.rglob("*"))
+        cached = load_celeba(root, image_size=16)
+        cached.images
+        assert len(cached) == 6
+        assert cached.cache_path.parent == tmp_path / "xdg" / "gan_tutorial"
+        assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    finally:
+        for path in [root, *root.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    writable = load_celeba(root, image_size=16)  # the same copy, now writable: cached beside it
+    assert writable.cache_path.is_relative_to(root)
 
 
 def test_cache_keeps_uint8_memory_map(folder):

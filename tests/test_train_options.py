@@ -177,6 +177,58 @@ def test_bf16_keeps_the_discriminators_sigmoid_in_fp32():
     assert not fp32.D.main[-1]._forward_pre_hooks  # fp32 training is left exactly as it was
 
 
+class CertainD(nn.Module):
+    """A discriminator certain that everything is fake: logit -40 (D(x) = 4e-18)."""
+
+    def __init__(self, logits: bool) -> None:
+        super().__init__()
+        self.outputs_logits = logits
+        self.a = nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logit = self.a * x.view(-1) - 40
+        return logit if self.outputs_logits else torch.sigmoid(logit)
+
+
+def generator_gradient_when_d_is_certain(logits: bool) -> float:
+    """|dLoss_G/dw| after one train_step where D's logit for every fake is -40 (G(z) = w z, w = 0)."""
+    G = LinearG()
+    with torch.no_grad():
+        G.w.zero_()  # every fake is the pixel 0: logit exactly -40
+    trainer = GANTrainer(G, CertainD(logits), device="cpu", lr=1e-12, n_fixed=2, precision="fp32")
+    trainer.train_step(torch.zeros(8, 1, 1, 1))
+    return G.w.grad.abs().item()
+
+
+def test_a_certain_discriminator_still_gives_g_a_gradient_with_logits():
+    """BCEWithLogitsLoss: d(-log sigmoid(l))/dl = sigmoid(l) - 1 = -1 at l = -40, so G's
+    gradient is of order 1 (|mean z| here) however sure D is."""
+    torch.manual_seed(0)
+    torch.randn(2, 1)  # the trainer's fixed noise (n_fixed=2), drawn when it is built
+    z = torch.randn(8, 1)  # the noise train_step draws for the fakes (G's update reuses them)
+    torch.manual_seed(0)
+    grad = generator_gradient_when_d_is_certain(logits=True)
+    assert grad == pytest.approx(z.mean().abs().item(), rel=1e-4)
+    assert grad > 0.1
+
+
+def test_sigmoid_and_bce_loss_kill_gs_gradient_when_d_is_certain():
+    """The stall of lesson 02's Sigmoid run: BCELoss divides by max(p(1 - p), 1e-12), so at
+    p = 4e-18 G receives about p / 1e-12 = 4e-6 of the gradient it needs."""
+    torch.manual_seed(0)
+    assert generator_gradient_when_d_is_certain(logits=False) < 1e-4
+
+
+def test_every_lesson_trains_a_logits_discriminator():
+    from gan_tutorial.lessons import LESSONS, build_models, preset
+
+    for name in LESSONS:
+        for setting in ("quick", "class", "full"):
+            _, D = build_models(preset(name, setting))
+            assert D.outputs_logits, (name, setting)
+            assert not any(isinstance(m, nn.Sigmoid) for m in D.modules()), (name, setting)
+
+
 def test_channels_last_gives_the_same_outputs_as_contiguous():
     seed_everything(0)
     G = DCGANGenerator(nz=8, ngf=4, nc=3, image_size=32).apply(weights_init)
