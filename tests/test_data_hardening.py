@@ -1,5 +1,6 @@
 """Hostile-but-fair data: damaged files, interrupted unpacking, no network (issue 8)."""
 import gzip
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -98,26 +99,84 @@ def _same_size_damage(path: Path) -> None:
     path.write_bytes(bytes(content))
 
 
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
 DAMAGE = {"truncated": _truncate, "zeroed header": _zero_header, "same size": _same_size_damage}
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
 @pytest.mark.parametrize("name", ["t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz"])
-def test_damaged_mnist_file_is_named(mnist_copy, damage, name):
+def test_damaged_mnist_file_without_a_good_copy_is_named(mnist_copy, damage, name):
     DAMAGE[damage](mnist_copy / name)
+    if not name.endswith(".gz"):  # no intact .gz either: nothing to rebuild it from
+        (mnist_copy / f"{name}.gz").unlink()
+    before = _snapshot(mnist_copy)
     with pytest.raises(CorruptDatasetError) as info:
         load_mnist(mnist_copy.parent.parent, split="test", download=False)
     message = str(info.value)
-    assert str(mnist_copy / name) in message and "Delete it" in message
-    assert (mnist_copy / name).exists()  # without download=True nothing is deleted
+    assert str(mnist_copy / name) in message and "Nothing was deleted" in message
+    assert f"expected {mnist_files._expected(name)[1]:,} bytes" in message
+    assert _snapshot(mnist_copy) == before  # without a verified copy nothing changes
 
 
-def test_damaged_extracted_file_is_replaced_from_the_archive(mnist_copy, real_data, capsys):
-    _same_size_damage(mnist_copy / "t10k-images-idx3-ubyte")
+def test_damaged_extracted_file_is_replaced_from_the_archive_and_kept(mnist_copy, real_data, capsys):
+    path = mnist_copy / "t10k-images-idx3-ubyte"
+    _same_size_damage(path)
+    damaged = path.read_bytes()
     digits = load_mnist(mnist_copy.parent.parent, split="test", download=True)  # no network needed
-    assert "Deleted the corrupt MNIST file" in capsys.readouterr().out
+    assert "replaced it by a good copy (decompressed from" in capsys.readouterr().out
     reference = load_mnist(real_data, split="test", download=False)
     assert torch.equal(digits.images, reference.images)
+    assert (mnist_copy / "t10k-images-idx3-ubyte.bad").read_bytes() == damaged  # kept, not deleted
+
+
+def test_swapped_mnist_files_offline_are_named_and_nothing_is_deleted(real_data, tmp_path, monkeypatch):
+    """The train and test image files exchanged, no .gz, no network (issue 15, case 1): both
+    files are the only copies of their digits, so neither may be deleted."""
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    source = real_data / "MNIST" / "raw"
+    shutil.copy(source / "t10k-images-idx3-ubyte", raw / "train-images-idx3-ubyte")
+    shutil.copy(source / "train-images-idx3-ubyte", raw / "t10k-images-idx3-ubyte")
+    for name in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+        shutil.copy(source / name, raw / name)
+    monkeypatch.setattr(mnist_files, "_download", lambda raw, name: None)  # offline
+    before = _snapshot(raw)
+    for split in ("train", "all", "test"):
+        with pytest.raises(CorruptDatasetError) as info:
+            load_mnist(tmp_path, split=split, download=True)
+        message = str(info.value)
+        assert "Nothing was deleted" in message and "downloading failed" in message
+        assert "swapped" in message and ("intact copy of t10k-images-idx3-ubyte" in message
+                                         or "intact copy of train-images-idx3-ubyte" in message)
+        assert _snapshot(raw) == before
+
+
+def test_a_download_replaces_a_damaged_file_only_after_its_checksum(mnist_copy, real_data, monkeypatch, capsys):
+    for suffix in ("", ".gz"):
+        _truncate(mnist_copy / f"t10k-labels-idx1-ubyte{suffix}")
+    fetched = []
+
+    def fake_download(raw, name, content):
+        folder = raw / f".download-{os.getpid()}"
+        folder.mkdir()
+        (folder / name).write_bytes(content)
+        fetched.append(name)
+        return folder / name
+
+    good = (real_data / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    monkeypatch.setattr(mnist_files, "_download", lambda raw, name: fake_download(raw, name, good[:100]))
+    before = _snapshot(mnist_copy)
+    with pytest.raises(CorruptDatasetError, match="did not match either"):
+        load_mnist(mnist_copy.parent.parent, split="test", download=True)
+    assert _snapshot(mnist_copy) == before  # a bad download changes nothing
+    monkeypatch.setattr(mnist_files, "_download", lambda raw, name: fake_download(raw, name, good))
+    digits = load_mnist(mnist_copy.parent.parent, split="test", download=True)
+    assert torch.equal(digits.labels, load_mnist(real_data, split="test", download=False).labels)
+    assert {"t10k-labels-idx1-ubyte.gz.bad", "t10k-labels-idx1-ubyte.bad"} <= set(_snapshot(mnist_copy))
+    assert not list(mnist_copy.glob(".download-*")) and not list(mnist_copy.glob(".*.tmp"))
 
 
 def test_gz_files_alone_are_enough_offline(mnist_copy, real_data):

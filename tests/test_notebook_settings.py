@@ -1,0 +1,99 @@
+"""Every training cell of every notebook follows the lesson's setting (quick, class or full).
+
+A run length typed into a notebook (``epochs=5``, ``batch_size=100``, ``full_or_quick(5, 1)``)
+would train the same in the class setting as in the full one: lesson 02's upsample model
+once trained 5 epochs over 70,000 digits in a class period. So the arguments that decide how
+much a cell trains must come from the preset (``cfg.epochs``, ``cfg.batch_size``, ...), and
+the class setting must do the same work whatever the size of the dataset.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+from torch.utils.data import Dataset
+
+from gan_tutorial.data import limit_dataset, make_loader
+from gan_tutorial.lessons import LESSONS, preset
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAMES = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+# call -> the arguments (position, keyword) that decide how much it trains
+RUN_LENGTH = {"fit": ((1, "epochs"), (None, "snapshot_every"), (None, "eval_every")),
+              "make_loader": ((1, "batch_size"),),
+              "limit_dataset": ((1, "limit"),)}
+
+
+def _typed_in(node: ast.expr) -> str | None:
+    """Why ``node`` is a run length typed into the notebook, or None when it comes from elsewhere."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float)) \
+                and not isinstance(inner.value, bool):
+            return f"the number {inner.value!r}"
+        if isinstance(inner, ast.Call) and getattr(inner.func, "id", None) == "full_or_quick":
+            return "full_or_quick(...), which gives the full value in the class setting"
+    return None
+
+
+def typed_run_lengths(source: str) -> list[str]:
+    """Every run-length argument of fit/make_loader/limit_dataset typed into ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+        for position, keyword in RUN_LENGTH.get(name, ()):
+            args = [node.args[position]] if position is not None and len(node.args) > position else []
+            args += [k.value for k in node.keywords if k.arg == keyword]
+            for arg in args:
+                why = _typed_in(arg)
+                if why and not (keyword == "epochs" and isinstance(arg, ast.BinOp)):  # epochs + 1: resume
+                    found.append(f"{name}(... {keyword}={ast.unparse(arg)}): {why}")
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_training_cell_reads_the_setting(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    typed = [f"cell {i}: {problem}" for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+             for problem in typed_run_lengths(cell.source)]
+    assert not typed, f"{name} types run lengths instead of reading its setting: {typed}"
+
+
+def test_the_static_check_finds_typed_run_lengths():
+    assert typed_run_lengths("trainer32.fit(loader32, full_or_quick(5, 1), snapshot_every=100)") == [
+        "fit(... epochs=full_or_quick(5, 1)): full_or_quick(...), which gives the full value in the class setting",
+        "fit(... snapshot_every=100): the number 100"]
+    assert typed_run_lengths("make_loader(d, batch_size=64)") == ["make_loader(... batch_size=64): the number 64"]
+    assert typed_run_lengths("t.fit(loader, cfg.epochs, snapshot_every=cfg.snapshot_every)") == []
+    assert typed_run_lengths("t.fit(loader, epochs + 1, snapshot_every=None)") == []
+
+
+SHIPPED = {"01": 60_000, "02": 70_000, "03": 6_000, "04": 1_639}  # items in ../shared/data
+
+
+class StandIn(Dataset):
+    """A dataset of ``n`` items that loads nothing: stands in for all of CelebA or d2l's sprites."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        raise AssertionError("the stand-in is only counted, never loaded")
+
+
+@pytest.mark.parametrize("lesson", sorted(LESSONS))
+def test_class_setting_does_the_same_work_on_a_sample_and_on_the_whole_dataset(lesson):
+    cfg = preset(lesson, "class")
+    assert cfg.limit is not None, "the class setting must cap the data it uses"
+    updates = []
+    for n in (SHIPPED[lesson], 200_000):
+        loader = make_loader(limit_dataset(StandIn(n), cfg.limit), cfg.batch_size)
+        updates.append(len(loader) * cfg.epochs)
+    assert updates[0] == updates[1] == LESSONS[lesson].settings["class"].iterations
+    assert 300 <= updates[0] <= 40_000  # a class period's work, not a full run's
