@@ -13,7 +13,9 @@ before training starts instead of after the first epoch.
 """
 from __future__ import annotations
 
+import glob
 import os
+import uuid
 import pickle
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -52,9 +54,34 @@ class NonFiniteStateError(CheckpointError):
 
 
 def tmp_path_for(path: str | os.PathLike) -> Path:
-    """The temporary file a save writes before moving it into place: ``<name>.tmp``."""
+    """A temporary file for one save, unique to this process and call: ``<name>.<pid>-<random>.tmp``.
+
+    Unique, so two writers (or a second run starting up) never write into, or delete, the
+    temporary file of another save.
+    """
     path = Path(path)
-    return path.with_name(path.name + ".tmp")
+    return path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or no way to tell: leave its file alone
+    return True
+
+
+def stale_tmp_files(path: str | os.PathLike) -> list[Path]:
+    """Temporary files of saves to ``path`` whose process is gone (a kill -9 mid-save)."""
+    path = Path(path)
+    stale = []
+    for tmp in path.parent.glob(f"{glob.escape(path.name)}.*tmp"):
+        owner = tmp.name[len(path.name) + 1:].split("-")[0]
+        if tmp.name == f"{path.name}.tmp" or (owner.isdigit() and not _process_alive(int(owner))):
+            stale.append(tmp)
+    return stale
 
 
 def _remove(tmp: Path) -> None:
@@ -94,12 +121,14 @@ def _prepare_folder(path: Path) -> None:
 def check_writable(path: str | os.PathLike) -> Path:
     """Fail now, with a clear message, if a checkpoint cannot be written to ``path``.
 
-    Creates the folder if needed and writes (then removes) ``<name>.tmp``, exactly as a
-    save will; this also clears a stale ``.tmp`` left by an interrupted save. Call it
-    before training so a bad path is found in a second, not after the first epoch.
+    Creates the folder if needed and writes (then removes) a temporary file, exactly as a
+    save will; this also clears stale temporary files left by saves whose process died.
+    Call it before training so a bad path is found in a second, not after the first epoch.
     """
     path = Path(path)
     _prepare_folder(path)
+    for stale in stale_tmp_files(path):
+        _remove(stale)
     tmp = tmp_path_for(path)
     try:
         with open(tmp, "wb") as probe:
@@ -123,7 +152,7 @@ def check_writable(path: str | os.PathLike) -> Path:
 def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
     """Write ``state`` (plus ``format_version``) to ``path`` atomically.
 
-    The data goes to ``<name>.tmp``, is flushed to disk, then replaces ``path`` in one
+    The data goes to a temporary file of its own (:func:`tmp_path_for`), is flushed to disk, then replaces ``path`` in one
     step, so a crash or Ctrl-C mid-save leaves the previous checkpoint intact; the
     temporary file is removed when the save is interrupted.
     """

@@ -12,6 +12,7 @@ epoch), ``samples.png``, ``real_vs_fake.png``, ``curves.png``, ``progress.gif`` 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import math
@@ -27,6 +28,7 @@ import torch
 
 from . import __version__
 from .lessons import LESSONS, SETTINGS, RunConfig, build_models, lesson_name, load_dataset, preset, trainer_kwargs
+from .run_lock import FolderInUseError, run_lock
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -213,7 +215,12 @@ def _write_json(path: Path, values: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------------------ train
 def train(args: argparse.Namespace) -> int:
-    """The ``train`` command."""
+    """The ``train`` command (holding the lock on ``--out`` until it is done)."""
+    with contextlib.ExitStack() as held:
+        return _train(args, held)
+
+
+def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from . import distributed
     from .runtime import get_device, seed_everything
     from .train import GANTrainer
@@ -232,6 +239,10 @@ def train(args: argparse.Namespace) -> int:
     checkpoint, config_file = out / CHECKPOINT_NAME, out / CONFIG_NAME
     if is_main:
         check_writable(out)
+        try:
+            held.enter_context(run_lock(out))  # a second run on the same --out is refused
+        except FolderInUseError as err:
+            raise CLIError(str(err), code=EXIT_FAILURE) from None
         _check_same_architecture(config, config_file, checkpoint)
     try:
         device = context.device if context else get_device(args.device)

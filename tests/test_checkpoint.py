@@ -6,6 +6,8 @@ must come out exactly as it went in.
 import errno
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -77,7 +79,7 @@ def test_save_is_versioned_and_leaves_no_tmp(tmp_path):
     path = fc_trainer().save(tmp_path / "c.pt")
     raw = torch.load(path, weights_only=True)
     assert raw["format_version"] == FORMAT_VERSION
-    assert not tmp_path_for(path).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
 
 
 def test_interrupted_save_keeps_the_old_checkpoint_and_no_tmp(tmp_path, monkeypatch):
@@ -96,18 +98,30 @@ def test_interrupted_save_keeps_the_old_checkpoint_and_no_tmp(tmp_path, monkeypa
     with pytest.raises(KeyboardInterrupt):
         trainer.save(path)
     assert path.read_bytes() == before
-    assert not tmp_path_for(path).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
     monkeypatch.undo()
     fc_trainer().load(path)
 
 
-def test_check_writable_clears_a_stale_tmp(tmp_path):
+def test_check_writable_clears_stale_tmp_files_but_not_a_live_writers(tmp_path):
     path = tmp_path / "runs" / "c.pt"
     path.parent.mkdir()
-    tmp_path_for(path).write_bytes(b"half a checkpoint from a kill -9")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = [path.with_name("c.pt.tmp"), path.with_name(f"c.pt.{dead.pid}-0badc0de.tmp")]
+    live = tmp_path_for(path)  # this process is alive: its save may be under way
+    for tmp in (*stale, live):
+        tmp.write_bytes(b"half a checkpoint")
     assert check_writable(path) == path
-    assert not tmp_path_for(path).exists()
+    assert sorted(p.name for p in path.parent.iterdir()) == [live.name]
     assert not path.exists()  # checking writes nothing that stays
+
+
+def test_two_saves_never_share_a_temporary_file(tmp_path):
+    """A second run starting up used to delete the first one's c.pt.tmp mid-save."""
+    path = tmp_path / "c.pt"
+    assert tmp_path_for(path) != tmp_path_for(path)
+    assert tmp_path_for(path).name.startswith(f"c.pt.{os.getpid()}-")
 
 
 def test_check_writable_refuses_a_path_inside_a_file(tmp_path):

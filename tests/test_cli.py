@@ -234,3 +234,27 @@ def test_no_eval_skips_the_quality_numbers(tmp_path, mnist_data):
                    "--no-eval", "--out", out) == 0
     assert json.loads((out / "summary.json").read_text())["metrics"] == {}
     assert not (out / "metrics.png").exists()
+
+
+# ------------------------------------------------------------------------------ one run per --out
+def test_a_second_run_on_the_same_out_is_refused_until_the_first_is_gone(tmp_path, mnist_data, capsys):
+    """Two writers on one --out overwrote each other's checkpoint (issue 15, case 3)."""
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom gan_tutorial.run_lock import run_lock\n"
+         "with run_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(600)\n", str(out)],
+        stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        args = ["train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu",
+                "--out", out]
+        assert run_cli(*args) == 1
+        err = one_line_error(capsys)
+        assert f"in use by another training run (PID {holder.pid}, started" in err and "--out" in err
+        assert not (out / "checkpoint.pt").exists()
+    finally:
+        holder.kill()  # kill -9: the lock goes with the process
+        holder.wait()
+    assert run_cli(*args) == 0  # a dead owner's lock is taken over
+    assert (out / "checkpoint.pt").is_file()
