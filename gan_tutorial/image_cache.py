@@ -33,7 +33,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
-from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset, pil_loader
+from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
 from tqdm.auto import tqdm
 
 from .in_memory import InMemoryImages
@@ -41,7 +41,7 @@ from .in_memory import InMemoryImages
 CACHE_ENV = "GAN_TUTORIAL_CACHE"
 """Folder for decoded-image caches; overrides the place next to the data."""
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: 16-bit, float and transparent images decoded as viewers show them
 _CHUNK = 1 << 24  # bytes per step when checksumming
 
 
@@ -49,15 +49,51 @@ class UnreadableImageError(OSError):
     """An image file cannot be decoded; the message names the file(s) and the fix."""
 
 
+def to_rgb(image: Image.Image, path: str | os.PathLike = "image") -> Image.Image:
+    """8-bit RGB pixels as an image viewer shows them, for every mode Pillow opens.
+
+    ``convert("RGB")`` alone clips 16-bit and 32-bit greyscale to white (mid-grey 32768
+    becomes 255) and turns transparent pixels black. Here 16-bit values are scaled by
+    255/65535, float images in [0, 1] or [0, 255] are scaled to 8 bits, and transparency is
+    composited on white, as viewers and the sprites' own backgrounds show it. Values that
+    have no 8-bit meaning (negative, or beyond 16 bits) raise UnreadableImageError.
+    """
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+        if image.mode == "F" and low >= 0 and high <= 1:
+            scale = 255.0
+        elif image.mode == "F" and low >= 0 and high <= 255:
+            scale = 1.0
+        elif image.mode != "F" and low >= 0 and high <= 65535:
+            scale = 255.0 / 65535.0
+        else:
+            raise UnreadableImageError(
+                f"Cannot read image {path}: its {image.mode} pixels range from {low:g} to {high:g}, "
+                f"which has no 8-bit meaning. Save it as an 8- or 16-bit PNG or a JPEG.")
+        grey = np.clip(np.rint(values * scale), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")  # uint8, 2-D: mode L
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
 def read_image(path: str | os.PathLike) -> Image.Image:
-    """ImageFolder's loader (PIL, converted to RGB), with an error that names the file."""
+    """An image file as 8-bit RGB (:func:`to_rgb`), with an error that names the file."""
     try:
-        return pil_loader(path)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as err:
+        with open(path, "rb") as f:
+            image = Image.open(f)
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise UnreadableImageError(
             f"Cannot read image {path}: {err}. Delete or replace the file; "
             f"find_unreadable_images(folder) lists every such file in a folder."
         ) from err
+    return to_rgb(image, path)
 
 
 def find_unreadable_images(folder: str | os.PathLike, progress: bool = True) -> list[tuple[Path, str]]:

@@ -6,8 +6,10 @@ import zipfile
 from pathlib import Path
 from urllib.error import URLError
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from gan_tutorial import data, image_cache, mnist_files
 from gan_tutorial.data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError,
@@ -267,3 +269,55 @@ def test_data_root_that_is_a_file_is_refused(monkeypatch, tmp_path):
     monkeypatch.delenv("GAN_TUTORIAL_DATA")
     with pytest.raises(NotADirectoryError, match=r"root=.*data\.zip.*root argument must name a folder"):
         data_root(a_file)
+
+
+# --- issue 15, item 2: every image mode gives the pixels a viewer shows ------------------------
+def _saved(tmp_path: Path, image: Image.Image, name: str) -> Path:
+    path = tmp_path / name
+    image.save(path)
+    return path
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    values = np.array([[0, 257 * 64, 32768, 65535]], dtype=np.uint16)
+    path = _saved(tmp_path, Image.fromarray(values), "grey16.png")
+    assert Image.open(path).mode.startswith("I")  # Pillow opens it as 16-bit
+    rgb = np.asarray(image_cache.read_image(path))
+    assert rgb[0, :, 0].tolist() == [0, 64, 128, 255]  # clipping made 32768 white (255)
+    assert (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all()
+    gradient = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (4, 1))
+    path = _saved(tmp_path, Image.fromarray(gradient), "gradient16.png")
+    assert abs(np.asarray(image_cache.read_image(path)).mean() - 127.5) < 0.6  # was 251
+
+
+def test_float_images_are_scaled_and_meaningless_values_refused(tmp_path):
+    unit = Image.fromarray(np.array([[0.0, 0.5, 1.0]], dtype=np.float32))
+    assert np.asarray(image_cache.to_rgb(unit))[0, :, 0].tolist() == [0, 128, 255]
+    wide = Image.fromarray(np.array([[-3.0, 2.0e6]], dtype=np.float32))
+    with pytest.raises(UnreadableImageError, match=r"odd\.tif.*-3 to 2e\+06"):
+        image_cache.to_rgb(wide, "odd.tif")
+
+
+def test_transparency_is_shown_on_white_and_other_modes_convert(tmp_path):
+    rgba = Image.new("RGBA", (2, 1), (255, 0, 0, 255))
+    rgba.putpixel((1, 0), (0, 0, 255, 0))  # fully transparent
+    path = _saved(tmp_path, rgba, "sprite.png")
+    assert np.asarray(image_cache.read_image(path)).tolist() == [[[255, 0, 0], [255, 255, 255]]]
+    palette = Image.new("P", (2, 1))
+    palette.putpalette([0, 0, 0, 0, 200, 0] + [0] * 762)
+    palette.putpixel((1, 0), 1)
+    palette.info["transparency"] = 0
+    path = tmp_path / "palette.png"
+    palette.save(path, transparency=0)
+    assert np.asarray(image_cache.read_image(path)).tolist() == [[[255, 255, 255], [0, 200, 0]]]
+    la = Image.new("LA", (1, 1), (100, 255))
+    assert np.asarray(image_cache.to_rgb(la)).tolist() == [[[100, 100, 100]]]
+    cmyk = Image.new("CMYK", (1, 1), (0, 0, 0, 0))
+    assert np.asarray(image_cache.to_rgb(cmyk)).tolist() == [[[255, 255, 255]]]
+
+
+def test_a_decompression_bomb_names_its_file(tmp_path, monkeypatch):
+    path = _saved(tmp_path, Image.new("RGB", (64, 64)), "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64 x 64 > 2 x 100: a "bomb"
+    with pytest.raises(UnreadableImageError, match=r"bomb\.png"):
+        image_cache.read_image(path)
