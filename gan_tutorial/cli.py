@@ -36,6 +36,8 @@ CONFIG_NAME = "config.json"
 SUMMARY_NAME = "summary.json"
 EXIT_USAGE = 2  # bad arguments (argparse's convention)
 EXIT_FAILURE = 1  # the run itself failed (data missing, ...)
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # stopped by Ctrl-C / SIGTERM (after saving): 128 + signal
+DEBUG_ENV = "GAN_TUTORIAL_DEBUG"  # set to 1 (or pass --debug) to see tracebacks
 
 
 class CLIError(Exception):
@@ -86,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gan_tutorial {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the full traceback of an error (also: {DEBUG_ENV}=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=_Parser)
 
@@ -258,6 +262,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         print(f"note: this GANTrainer has no precision setting yet; training in fp32, "
               f"not {args.precision}", file=sys.stderr)
     trainer = GANTrainer(G, D, device=device, **kwargs)
+    trainer.resume_hint = "Run the same command again to resume."
     resumed = trainer.resume_if_possible(checkpoint)
     iterations_before = trainer.history.iterations
     if context is not None:
@@ -307,12 +312,15 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     if is_main:
         summary = _write_outputs(trainer, config, dataset, out, args, device, world,
                                  history.iterations - iterations_before, seconds, identical)
-        print(f"done: {summary['epochs_done']} epochs, {summary['iterations']} iterations; this run "
+        what = "stopped" if history.interrupted else "done"
+        print(f"{what}: {summary['epochs_done']} epochs, {summary['iterations']} iterations; this run "
               f"{summary['this_run']['iterations']} iterations in {seconds:.1f} s "
               f"({summary['this_run']['images_per_second']:.0f} images/s); files in {out}", flush=True)
     if context is not None:
         distributed.barrier()
         distributed.cleanup()
+    if history.interrupted:  # saved: say so with the shell's code for the signal
+        return EXIT_SIGTERM if history.stop_reason == "terminated" else EXIT_SIGINT
     return 0
 
 
@@ -465,15 +473,33 @@ def list_lessons(_: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m gan_tutorial``; returns the exit code."""
+    """Entry point of ``python -m gan_tutorial``; returns the exit code.
+
+    Every error reaches the user as one line naming the culprit (the library's messages
+    say which file, field or setting and what to do); ``--debug`` shows the traceback.
+    """
+    from .config import env_flag
+
     parser = build_parser()
     args = parser.parse_args(argv)
     command = {"train": train, "sample": sample, "lessons": list_lessons}[args.command]
+    prefix = f"{parser.prog} {args.command}"
+    try:
+        debug = args.debug or env_flag(DEBUG_ENV)
+    except ValueError as err:
+        print(f"{prefix}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         return command(args)
     except CLIError as err:
-        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        print(f"{prefix}: error: {err}", file=sys.stderr)
         return err.code
-    except KeyboardInterrupt:
-        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt:  # before training started or after it ended: nothing to save
+        print(f"{prefix}: interrupted", file=sys.stderr)
+        return EXIT_SIGINT
+    except Exception as err:  # noqa: BLE001 - one line for the user, the traceback on request
+        if debug:
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(f"{prefix}: error: {message} (run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from tqdm.auto import tqdm
 from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, load_checkpoint,
                          optimizer_mismatches, raise_if_incompatible, save_checkpoint,
                          state_dict_mismatches)
-from .interrupts import deferred_interrupt
+from .interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
 from .precision import autocast, grad_scaler, resolve_precision, sigmoid_in_fp32
 from .runtime import get_device
 
@@ -72,7 +73,8 @@ class History:
     metrics: dict[str, list[float]] = field(default_factory=dict)  # name -> one value per evaluation
     epochs_done: int = 0
     interrupted: bool = False
-    stop_reason: str | None = None  # why the last fit() ended early: "interrupted", "time budget"
+    stop_reason: str | None = None  # why the last fit() ended early: "interrupted", "terminated"
+    # (SIGTERM), "time budget"
     train_seconds: float = 0.0  # wall time inside fit(), evaluation included
     eval_seconds: float = 0.0  # of which spent evaluating
 
@@ -251,6 +253,7 @@ class GANTrainer:
         # Distributed training (gan_tutorial.distributed) wraps G and D in DDP and sets this
         # to False on every rank but 0: those ranks train but write and print nothing.
         self.is_main_process = True
+        self.resume_hint = "Call fit() again to continue."  # the command line says its own
 
     @property
     def latent_shape(self) -> tuple[int, ...]:
@@ -445,54 +448,55 @@ class GANTrainer:
             self.evaluate(evaluate)
         self.G.train()
         self.D.train()
-        try:
-            while h.epochs_done < epochs and h.stop_reason is None:
-                epoch = h.epochs_done
-                if hasattr(getattr(loader, "sampler", None), "set_epoch"):
-                    loader.sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
-                done_before = h.iterations_in(epoch)  # > 0 when resuming mid-epoch
-                for i, batch in enumerate(islice(loader, max(0, len(loader) - done_before)), done_before):
-                    buffer.add(epoch, self._checked_step(batch, buffer, epoch))
-                    bar.update(1)
-                    it = h.iterations + len(buffer)
-                    due_print = print_every and (i % print_every == 0 or i == len(loader) - 1)
-                    due_snapshot = snapshot_every and it % snapshot_every == 0
-                    due_eval = evaluate is not None and it % eval_every == 0
-                    if len(buffer) >= buffer.every or due_print or due_snapshot or due_eval:
-                        stats = buffer.flush(h)
-                        bar.set_postfix({"epoch": f"{epoch + 1}/{epochs}", "Loss_D": f"{stats['loss_d']:.3f}",
-                                         "Loss_G": f"{stats['loss_g']:.3f}", "D(x)": f"{stats['d_x']:.2f}",
-                                         "D(G(z))": f"{stats['d_g_z1']:.2f}/{stats['d_g_z2']:.2f}"},
-                                        refresh=False)
-                    if due_print and self.is_main_process:
-                        tqdm.write(f"[{epoch + 1}/{epochs}][{i}/{len(loader)}] Loss_D: {stats['loss_d']:.4f} "
-                                   f"Loss_G: {stats['loss_g']:.4f} D(x): {stats['d_x']:.4f} "
-                                   f"D(G(z)): {stats['d_g_z1']:.4f} / {stats['d_g_z2']:.4f}")
-                    if due_snapshot:
-                        self.snapshot()
-                    if due_eval:
-                        self.evaluate(evaluate)
-                    if deadline is not None and time.monotonic() > deadline:
-                        h.stop_reason = "time budget"
-                        bar.total = bar.n  # the run ends as asked: a full bar, not a failed one
-                        break
-                buffer.flush(h)
-                if h.stop_reason is None:
-                    h.epochs_done = epoch + 1
-                    self._end_of_epoch(epoch, epochs, checkpoint, sample_dir)
-        except KeyboardInterrupt:
-            h.interrupted, h.stop_reason = True, "interrupted"
-        except TrainingDivergedError as err:
-            h.train_seconds += time.monotonic() - started
-            kept = (f"{checkpoint} was not overwritten and holds the last finite weights"
-                    if checkpoint is not None and Path(checkpoint).is_file() else "nothing was saved")
-            raise TrainingDivergedError(
-                f"Training diverged: {err}. It stopped there and {kept}. Likely causes: a learning "
-                f"rate too high for this model (lr = {self.opt_g.param_groups[0]['lr']:g}; try a "
-                f"tenth of it) or NaN/inf values in the data. Lower lr, then load the checkpoint "
-                f"into a new trainer and continue.") from None
-        finally:
-            bar.close()
+        with terminate_as_interrupt():  # SIGTERM (kill, a scheduler) stops like Ctrl-C
+            try:
+                while h.epochs_done < epochs and h.stop_reason is None:
+                    epoch = h.epochs_done
+                    if hasattr(getattr(loader, "sampler", None), "set_epoch"):
+                        loader.sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
+                    done_before = h.iterations_in(epoch)  # > 0 when resuming mid-epoch
+                    for i, batch in enumerate(islice(loader, max(0, len(loader) - done_before)), done_before):
+                        buffer.add(epoch, self._checked_step(batch, buffer, epoch))
+                        bar.update(1)
+                        it = h.iterations + len(buffer)
+                        due_print = print_every and (i % print_every == 0 or i == len(loader) - 1)
+                        due_snapshot = snapshot_every and it % snapshot_every == 0
+                        due_eval = evaluate is not None and it % eval_every == 0
+                        if len(buffer) >= buffer.every or due_print or due_snapshot or due_eval:
+                            stats = buffer.flush(h)
+                            bar.set_postfix({"epoch": f"{epoch + 1}/{epochs}", "Loss_D": f"{stats['loss_d']:.3f}",
+                                             "Loss_G": f"{stats['loss_g']:.3f}", "D(x)": f"{stats['d_x']:.2f}",
+                                             "D(G(z))": f"{stats['d_g_z1']:.2f}/{stats['d_g_z2']:.2f}"},
+                                            refresh=False)
+                        if due_print and self.is_main_process:
+                            tqdm.write(f"[{epoch + 1}/{epochs}][{i}/{len(loader)}] Loss_D: {stats['loss_d']:.4f} "
+                                       f"Loss_G: {stats['loss_g']:.4f} D(x): {stats['d_x']:.4f} "
+                                       f"D(G(z)): {stats['d_g_z1']:.4f} / {stats['d_g_z2']:.4f}")
+                        if due_snapshot:
+                            self.snapshot()
+                        if due_eval:
+                            self.evaluate(evaluate)
+                        if deadline is not None and time.monotonic() > deadline:
+                            h.stop_reason = "time budget"
+                            bar.total = bar.n  # the run ends as asked: a full bar, not a failed one
+                            break
+                    buffer.flush(h)
+                    if h.stop_reason is None:
+                        h.epochs_done = epoch + 1
+                        self._end_of_epoch(epoch, epochs, checkpoint, sample_dir)
+            except KeyboardInterrupt as stop:  # Ctrl-C, the stop button, or SIGTERM
+                h.interrupted, h.stop_reason = True, "terminated" if isinstance(stop, Terminated) else "interrupted"
+            except TrainingDivergedError as err:
+                h.train_seconds += time.monotonic() - started
+                kept = (f"{checkpoint} was not overwritten and holds the last finite weights"
+                        if checkpoint is not None and Path(checkpoint).is_file() else "nothing was saved")
+                raise TrainingDivergedError(
+                    f"Training diverged: {err}. It stopped there and {kept}. Likely causes: a learning "
+                    f"rate too high for this model (lr = {self.opt_g.param_groups[0]['lr']:g}; try a "
+                    f"tenth of it) or NaN/inf values in the data. Lower lr, then load the checkpoint "
+                    f"into a new trainer and continue.") from None
+            finally:
+                bar.close()
         buffer.flush(h)  # the updates done before an interrupt are part of the history
         with deferred_interrupt() as interrupted_again:  # a second Ctrl-C must not cut the save
             if h.snapshot_iterations[-1] != h.iterations:
@@ -503,14 +507,15 @@ class GANTrainer:
             if checkpoint is not None and self.is_main_process:
                 self.save(checkpoint)
         if interrupted_again:
-            h.interrupted, h.stop_reason = True, "interrupted"
+            h.interrupted = True
+            h.stop_reason = "terminated" if signal.SIGTERM in interrupted_again else "interrupted"
         if h.stop_reason and self.is_main_process:
-            why = {"interrupted": "Interrupted",
+            why = {"interrupted": "Interrupted", "terminated": "Stopped by SIGTERM",
                    "time budget": f"Time budget of {_format_minutes(max_minutes or 0)} used up"}
             tqdm.write(f"{why[h.stop_reason]} after {h.iterations} iterations "
                        f"({h.epochs_done} of {epochs} epochs complete); the models keep what they "
                        f"learned{f' and are saved in {checkpoint}' if checkpoint else ''}. "
-                       f"Call fit() again to continue.")
+                       f"{self.resume_hint}")
         return h
 
     def _checked_step(self, batch, buffer: _StatBuffer, epoch: int) -> dict[str, torch.Tensor]:

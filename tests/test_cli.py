@@ -258,3 +258,50 @@ def test_a_second_run_on_the_same_out_is_refused_until_the_first_is_gone(tmp_pat
         holder.wait()
     assert run_cli(*args) == 0  # a dead owner's lock is taken over
     assert (out / "checkpoint.pt").is_file()
+
+
+@pytest.mark.parametrize("sig, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_saves_then_exits_with_its_code_and_the_same_command_resumes(tmp_path, mnist_data, sig, code):
+    """SIGTERM (kill, a scheduler's time limit) used to end a run with no message and lose its
+    epoch; now it saves like Ctrl-C, and neither claims "done" nor exits 0."""
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "gan_tutorial", "train", "01", "--setting", "quick", "--limit", "300",
+               "--epochs", "400", "--no-eval", "--device", "cpu", "--out", str(out)]
+    env = {**os.environ, "GAN_TUTORIAL_DATA": str(mnist_data), "OMP_NUM_THREADS": "1"}
+    run = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the first epoch's checkpoint: training is under way
+    run.send_signal(getattr(signal, sig))
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode == code, output
+    assert "Run the same command again to resume" in output and "done:" not in output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] and 0 < summary["iterations"] < 400 * 3
+    saved = torch.load(out / "checkpoint.pt", weights_only=True)["history"]
+    assert len(saved["loss_d"]) == summary["iterations"]  # every update up to the signal was saved
+    resumed = subprocess.run([*command[:-5], "--epochs", str(summary["epochs_done"] + 1), *command[-4:]],
+                             cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming at epoch {summary['epochs_done']}" in resumed.stdout
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
+    import gan_tutorial.cli as cli_module
+
+    def broken(args):
+        raise RuntimeError("something deep inside\nwith a second line")
+
+    monkeypatch.setattr(cli_module, "list_lessons", broken)
+    assert run_cli("lessons") == 1
+    err = one_line_error(capsys)
+    assert "something deep inside with a second line" in err and "--debug" in err
+    with pytest.raises(RuntimeError):
+        run_cli("--debug", "lessons")
+    monkeypatch.setenv("GAN_TUTORIAL_DEBUG", "maybe")
+    assert run_cli("lessons") == 2
+    assert "GAN_TUTORIAL_DEBUG='maybe'" in one_line_error(capsys)
