@@ -12,6 +12,7 @@ epoch), ``samples.png``, ``real_vs_fake.png``, ``curves.png``, ``progress.gif`` 
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import inspect
 import json
@@ -75,6 +76,47 @@ def _positive_float(text: str) -> float:
     return value
 
 
+MAX_SAMPLES = 2_500  # a 50 x 50 grid; more is a picture nobody can look at, and gigabytes
+SAMPLE_BATCH = 500  # images generated at a time
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def _sample_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SAMPLES:,} images fit one grid, got {value:,}; "
+                                         f"run sample several times with other --seed values for more")
+    return value
+
+
+def _image_file(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: give a file name, e.g. {path / 'grid.png'}")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{text} has no image extension: end it with "
+                                         f"{', '.join(IMAGE_SUFFIXES)}")
+    return path
+
+
+def _seed(text: str) -> int:
+    from .config_check import SEED_RANGE
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not SEED_RANGE[0] <= value <= SEED_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"must be from {SEED_RANGE[0]} to {SEED_RANGE[1]:,}, got {value}")
+    return value
+
+
+def _sample_in_batches(trainer, n: int, seed: int) -> torch.Tensor:
+    """``n`` images from fresh noise drawn with ``seed``, generated ``SAMPLE_BATCH`` at a time."""
+    torch.manual_seed(seed)
+    return torch.cat([trainer.sample(n=min(SAMPLE_BATCH, n - start)) for start in range(0, n, SAMPLE_BATCH)])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m gan_tutorial",
@@ -113,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use only this many items of the dataset (evenly spread)")
     train.add_argument("--snapshot-every", type=_positive_int,
                        help="iterations between fixed-noise snapshots (frames of progress.gif)")
-    train.add_argument("--seed", type=int, help="random seed (default: the lesson's)")
+    train.add_argument("--seed", type=_seed, help="random seed (default: the lesson's)")
     train.add_argument("--device", help="cpu, cuda, cuda:1 or mps [default: the fastest available]")
     train.add_argument("--precision", choices=PRECISIONS, default="auto",
                        help="arithmetic precision for training; checkpoints stay fp32 [default: auto]")
@@ -138,10 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sample.add_argument("checkpoint", metavar="CHECKPOINT", type=Path,
                         help="a checkpoint file, or a folder written by 'train'")
-    sample.add_argument("-n", type=_positive_int, default=64, help="how many images [default: 64]")
-    sample.add_argument("-o", "--output", type=Path, default=Path("grid.png"), help="PNG file to write [default: grid.png]")
+    sample.add_argument("-n", type=_sample_count, default=64,
+                        help=f"how many images, at most {MAX_SAMPLES:,} [default: 64]")
+    sample.add_argument("-o", "--output", type=_image_file, default=Path("grid.png"),
+                        help=f"image file to write ({', '.join(IMAGE_SUFFIXES)}) [default: grid.png]")
     sample.add_argument("--nrow", type=_positive_int, help="images per row [default: about sqrt(n)]")
-    sample.add_argument("--seed", type=int, default=0, help="random seed for the noise [default: 0]")
+    sample.add_argument("--seed", type=_seed, default=0, help="random seed for the noise [default: 0]")
     sample.add_argument("--lesson", help="the checkpoint's lesson (01-04) when it has no config.json")
     sample.add_argument("--config", type=Path, help="a config.json/.toml describing the architecture")
     sample.add_argument("--device", help="cpu, cuda, cuda:1 or mps")
@@ -152,17 +196,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------ configuration
+def _config_text(path: Path) -> str:
+    """A config file's text: UTF-8 (with or without a BOM) or UTF-16 with its BOM."""
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise CLIError(f"config file {path} is not UTF-8 text (byte {err.start}); save it as "
+                       f"UTF-8") from None
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The fields in a .json or .toml config file."""
     try:
+        text = _config_text(path)
         if path.suffix.lower() == ".toml":
             try:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
                 raise CLIError(f"{path}: TOML needs Python 3.11 or newer; use a .json file") from None
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
+            values = tomllib.loads(text)
         else:
-            values = json.loads(path.read_text(encoding="utf-8"))
+            values = json.loads(text, parse_constant=_refuse_constant)
     except CLIError:
         raise
     except (OSError, ValueError) as err:
@@ -170,6 +227,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise CLIError(f"config file {path} must hold a table/object of settings")
     return values
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows; write a finite number")
 
 
 def resolve_config(lesson: str, setting: str | None) -> RunConfig:
@@ -229,9 +290,12 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from .runtime import get_device, seed_everything
     from .train import GANTrainer
 
-    config = resolve_config(args.lesson, args.setting).override(
-        epochs=args.epochs, batch_size=args.batch_size, limit=args.limit,
-        snapshot_every=args.snapshot_every, seed=args.seed)
+    try:
+        config = resolve_config(args.lesson, args.setting).override(
+            epochs=args.epochs, batch_size=args.batch_size, limit=args.limit,
+            snapshot_every=args.snapshot_every, seed=args.seed)
+    except ValueError as err:  # the flags' values: --seed, --epochs, ...
+        raise CLIError(f"command-line flag: --{str(err).replace('_', '-')}") from None
     out = args.out or Path("runs") / f"lesson{config.lesson}_{config.setting}"
     context = None
     if distributed.launched_by_torchrun():
@@ -330,8 +394,10 @@ def _check_same_architecture(config: RunConfig, config_file: Path, checkpoint: P
         return
     try:
         saved = RunConfig.from_dict(read_config_file(config_file))
-    except (ValueError, TypeError) as err:
-        raise CLIError(f"{config_file} is not a run configuration ({err}); use another --out") from None
+    except (ValueError, TypeError, CLIError) as err:
+        raise CLIError(f"{config_file} cannot be used ({err}). The checkpoint next to it is not "
+                       f"affected: undo the edit, or delete {config_file.name} (train writes it "
+                       f"again from this command's settings), then run again") from None
     if saved.architecture() != config.architecture():
         raise CLIError(f"{checkpoint.parent} holds a checkpoint of lesson {saved.lesson} "
                        f"({saved.generator}/{saved.discriminator} {saved.generator_kwargs}) that "
@@ -451,8 +517,7 @@ def sample(args: argparse.Namespace) -> int:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CLIError(f"cannot load {path} as lesson {config.lesson}'s {config.generator}: "
                        f"{first_line}", code=EXIT_FAILURE) from None
-    torch.manual_seed(args.seed)
-    images = trainer.sample(n=args.n)
+    images = _sample_in_batches(trainer, args.n, args.seed)
     if args.output.parent != Path(""):
         check_writable(args.output.parent, "-o")
     nrow = args.nrow or max(1, round(math.sqrt(args.n)))

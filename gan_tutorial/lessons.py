@@ -120,6 +120,53 @@ class RunConfig:
     eval_every: int | None = None  # iterations between quality evaluations (None: about 20)
     n_eval: int | None = None  # images per quality evaluation (None: 1,000 digits, 200 others)
 
+    def problems(self) -> list[str]:
+        """Every field that has a value this run cannot use, one sentence each."""
+        from . import config_check as check
+        from .augment import DiffAugment
+
+        loaders = {"mnist": data.load_mnist, "celeba": data.load_celeba,
+                   "pokemon": data.load_pokemon, "image_folder": data.load_image_folder}
+        found = (check.choice("lesson", self.lesson, tuple(LESSONS))
+                 + check.choice("setting", self.setting, SETTINGS)
+                 + check.seed("seed", self.seed)
+                 + check.choice("dataset", self.dataset, DATASETS)
+                 + check.positive_int("limit", self.limit, allow_none=True)
+                 + check.choice("generator", self.generator, tuple(GENERATORS))
+                 + check.choice("discriminator", self.discriminator, tuple(DISCRIMINATORS))
+                 + check.positive_number("lr", self.lr) + check.betas("betas", self.betas)
+                 + check.choice("d_loss_reduction", self.d_loss_reduction, ("sum", "mean"))
+                 + check.positive_int("n_fixed", self.n_fixed)
+                 + check.positive_int("batch_size", self.batch_size)
+                 + check.positive_int("epochs", self.epochs, minimum=0)
+                 + check.positive_int("snapshot_every", self.snapshot_every, allow_none=True)
+                 + check.positive_int("eval_every", self.eval_every, allow_none=True)
+                 + check.positive_int("n_eval", self.n_eval, allow_none=True))
+        if not isinstance(self.dcgan_init, bool):
+            found.append(f"dcgan_init must be true or false, got {self.dcgan_init!r}")
+        if self.dataset in loaders:  # root, limit: their own settings, not data_kwargs
+            found += check.keyword_arguments("data_kwargs", self.data_kwargs, loaders[self.dataset],
+                                             exclude=("root", "limit"))
+        if self.generator in GENERATORS:
+            found += check.keyword_arguments("generator_kwargs", self.generator_kwargs,
+                                             GENERATORS[self.generator])
+        if self.discriminator in DISCRIMINATORS:
+            found += check.keyword_arguments("discriminator_kwargs", self.discriminator_kwargs,
+                                             DISCRIMINATORS[self.discriminator])
+        if self.augment is not None:
+            try:
+                DiffAugment(self.augment)
+            except (ValueError, AttributeError) as err:
+                found.append(f"augment: {err}")
+        return found
+
+    def check(self) -> "RunConfig":
+        """Itself, or ValueError listing every field that has an unusable value."""
+        found = self.problems()
+        if found:
+            raise ValueError("; ".join(found))
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["betas"] = list(self.betas)
@@ -137,8 +184,9 @@ class RunConfig:
         if missing:
             raise ValueError(f"missing field(s) {', '.join(missing)}")
         config = cls(**values)
-        config.betas = tuple(config.betas)  # JSON has lists
-        return config
+        if isinstance(config.betas, list):
+            config.betas = tuple(config.betas)  # JSON has lists
+        return config.check()
 
     def override(self, **changes: Any) -> "RunConfig":
         """A copy with some fields changed (``None`` values are ignored); names unknown fields."""
@@ -147,8 +195,9 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
         changed = replace(self, **{k: v for k, v in changes.items() if v is not None})
-        changed.betas = tuple(changed.betas)
-        return changed
+        if isinstance(changed.betas, list):
+            changed.betas = tuple(changed.betas)
+        return changed.check()
 
     def evaluation_interval(self, batches_per_epoch: int) -> int:
         """Iterations between quality evaluations: ``eval_every``, else about 20 per run."""

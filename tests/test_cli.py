@@ -305,3 +305,90 @@ def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path,
     monkeypatch.setenv("GAN_TUTORIAL_DEBUG", "maybe")
     assert run_cli("lessons") == 2
     assert "GAN_TUTORIAL_DEBUG='maybe'" in one_line_error(capsys)
+
+
+# ------------------------------------------------------------------------------ hostile config files
+BAD_FIELDS = {  # value -> words the one-line error must contain (the field and what it must be)
+    '"lr": "fast"': ["lr must be a positive finite number", "'fast'"],
+    '"lr": -0.001': ["lr must be a positive finite number"],
+    '"lr": NaN': ["NaN is not a number JSON allows"],
+    '"lr": Infinity': ["Infinity is not a number JSON allows"],
+    '"epochs": 1e400': ["epochs must be a whole number >= 0", "inf"],
+    '"epochs": 1.5': ["epochs must be a whole number >= 0", "1.5"],
+    '"batch_size": 0': ["batch_size must be a whole number >= 1", "0"],
+    '"betas": [0.5]': ["betas must be two numbers in [0, 1)"],
+    '"n_fixed": 0': ["n_fixed must be a whole number >= 1"],
+    '"generator_kwargs": "big"': ["generator_kwargs must be a table/object of arguments"],
+    '"generator_kwargs": {"size": 3}': ["generator_kwargs has unknown key(s) 'size'", "accepted: latent_dim"],
+    '"data_kwargs": {"split": "train", "image_size": 28, "root": "/"}': ["data_kwargs has unknown key(s) 'root'"],
+    '"seed": -1': ["seed must be a whole number from 0"],
+    '"augment": "rotate"': ["augment: DiffAugment policy 'rotate'"],
+}
+
+
+@pytest.mark.parametrize("field", BAD_FIELDS)
+def test_a_bad_config_field_is_named_in_one_line_before_anything_trains(tmp_path, capsys, field):
+    config = tmp_path / "bad.json"
+    config.write_text('{"lesson": "01", "setting": "quick", ' + field + "}")
+    assert run_cli("train", config, "--device", "cpu", "--out", tmp_path / "run") == 2
+    err = one_line_error(capsys)
+    assert str(config) in err and all(words in err for words in BAD_FIELDS[field]), err
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_config_files_with_a_bom_or_in_utf16_are_read(tmp_path, encoding):
+    from gan_tutorial.cli import read_config_file
+
+    config = tmp_path / "c.json"
+    config.write_text('{"lesson": "01", "lr": 0.001}', encoding=encoding)
+    assert read_config_file(config) == {"lesson": "01", "lr": 0.001}
+
+
+def test_a_config_file_in_another_encoding_says_to_save_it_as_utf8(tmp_path, capsys):
+    config = tmp_path / "c.json"
+    config.write_bytes('{"lesson": "01", "title": "Übung"}'.encode("latin-1"))
+    assert run_cli("train", config, "--out", tmp_path / "run") == 2
+    assert "is not UTF-8 text" in one_line_error(capsys)
+
+
+def test_bad_flags_name_themselves(tmp_path, capsys):
+    for args, words in ((["train", "01", "--seed", "-1"], "--seed: must be from 0"),
+                        (["train", "01", "--seed", str(2**70)], "--seed: must be from 0"),
+                        (["sample", tmp_path, "-n", "10000000"], "-n: at most 2,500 images"),
+                        (["sample", tmp_path, "-o", tmp_path], "is a folder: give a file name"),
+                        (["sample", tmp_path, "-o", tmp_path / "grid"], "has no image extension")):
+        with pytest.raises(SystemExit) as stop:
+            run_cli(*args)
+        assert stop.value.code == 2
+        assert words in one_line_error(capsys)
+
+
+def test_a_hand_edited_config_json_is_not_blamed_on_the_checkpoint(tmp_path, mnist_data, capsys):
+    out = tmp_path / "run"
+    args = ["train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu", "--out", out]
+    assert run_cli(*args) == 0
+    checkpoint = (out / "checkpoint.pt").read_bytes()
+    saved = json.loads((out / "config.json").read_text())
+    saved["lr"] = "fast"
+    (out / "config.json").write_text(json.dumps(saved))
+    assert run_cli(*args[:-2], "--epochs", "3", "--out", out) == 2
+    err = one_line_error(capsys)
+    assert "config.json cannot be used" in err and "lr must be" in err
+    assert "checkpoint next to it is not affected" in err
+    assert (out / "checkpoint.pt").read_bytes() == checkpoint
+
+
+def test_sample_draws_large_counts_in_batches(tmp_path, mnist_data, monkeypatch):
+    import gan_tutorial.cli as cli_module
+
+    out = tmp_path / "run"
+    assert run_cli("train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu",
+                   "--out", out) == 0
+    monkeypatch.setattr(cli_module, "SAMPLE_BATCH", 7)
+    drawn = []
+    real_sample = GANTrainer.sample
+    monkeypatch.setattr(GANTrainer, "sample", lambda self, *a, **k: drawn.append(k.get("n")) or real_sample(self, *a, **k))
+    assert run_cli("sample", out, "-n", "20", "-o", tmp_path / "g.png") == 0
+    assert drawn == [7, 7, 6]
+    assert Image.open(tmp_path / "g.png").size[0] > 0
