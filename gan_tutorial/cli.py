@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="01, 02, 03 or 04, or a .json/.toml file with a 'lesson' key and any "
                             "preset fields to override (a run's config.json works too)")
     train.add_argument("--setting", choices=SETTINGS, default=None,
-                       help="run length: quick (about a minute), class (about 10 CPU minutes), "
-                            "full (the source tutorial) [default: full, or the config file's]")
+                       help="run length: quick (about a minute), class (under 10 minutes on a "
+                            "2-core CPU), full (the source tutorial) [default: $GAN_TUTORIAL_SETTING "
+                            "(quick if $GAN_TUTORIAL_QUICK is on), else the config file's, else full]")
     train.add_argument("--epochs", type=_positive_int, help="total epochs (overrides the setting)")
     train.add_argument("--batch-size", type=_positive_int,
                        help="images per batch (per process under torchrun)")
@@ -233,8 +234,25 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows; write a finite number")
 
 
+def _environment_setting() -> str | None:
+    """The setting GAN_TUTORIAL_QUICK / GAN_TUTORIAL_SETTING choose, as in the notebooks; None: neither set."""
+    from .config import QUICK_ENV, SETTING_ENV, env_value, lesson_setting
+
+    if env_value(QUICK_ENV) is None and env_value(SETTING_ENV) is None:
+        return None
+    try:
+        return lesson_setting("full")
+    except ValueError as err:
+        raise CLIError(str(err)) from None
+
+
 def resolve_config(lesson: str, setting: str | None) -> RunConfig:
-    """The preset named by ``lesson``, or a config file's lesson with its overrides."""
+    """The preset named by ``lesson``, or a config file's lesson with its overrides.
+
+    The setting: ``setting`` (the --setting flag), else the environment's (as in the
+    notebooks), else the config file's, else "full".
+    """
+    setting = setting or _environment_setting()
     path = Path(lesson)
     if path.suffix.lower() in (".json", ".toml"):
         if not path.is_file():

@@ -392,3 +392,31 @@ def test_sample_draws_large_counts_in_batches(tmp_path, mnist_data, monkeypatch)
     assert run_cli("sample", out, "-n", "20", "-o", tmp_path / "g.png") == 0
     assert drawn == [7, 7, 6]
     assert Image.open(tmp_path / "g.png").size[0] > 0
+
+
+# ------------------------------------------------------------------------------ the environment
+def test_the_cli_reads_the_setting_from_the_environment_and_a_flag_overrides_it(monkeypatch):
+    from gan_tutorial.cli import resolve_config
+
+    monkeypatch.delenv("GAN_TUTORIAL_QUICK", raising=False)
+    monkeypatch.delenv("GAN_TUTORIAL_SETTING", raising=False)
+    assert resolve_config("02", None).setting == "full"
+    monkeypatch.setenv("GAN_TUTORIAL_SETTING", "class")
+    assert resolve_config("02", None).setting == "class"
+    assert resolve_config("02", "full").setting == "full"  # the flag wins
+    monkeypatch.setenv("GAN_TUTORIAL_QUICK", "1")
+    assert resolve_config("02", None).setting == "quick"
+    assert resolve_config("02", "class").setting == "class"
+
+
+@pytest.mark.parametrize("variable, value", [("GAN_TUTORIAL_QUICK", "maybe"), ("GAN_TUTORIAL_SETTING", "long")])
+def test_a_bad_environment_value_is_the_same_clear_error_in_the_cli(monkeypatch, capsys, variable, value):
+    from gan_tutorial.config import lesson_setting
+
+    monkeypatch.delenv("GAN_TUTORIAL_QUICK", raising=False)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError) as notebook_error:  # what a notebook's first cell raises
+        lesson_setting("class")
+    assert run_cli("train", "01") == 2
+    err = one_line_error(capsys)
+    assert str(notebook_error.value) in err and f"{variable}={value!r}" in err
