@@ -24,13 +24,14 @@ from urllib.error import URLError
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Sampler, Subset, TensorDataset
 from torchvision import datasets, transforms
+from torchvision.datasets.folder import find_classes
 from torchvision.datasets.utils import download_url, extract_archive
 
 from .config import DATA_ENV, quick_mode
 from .dataset_errors import CorruptDatasetError, DatasetNotFoundError
 from .hashing import file_hash
 from .image_cache import (CachedImageFolder, UnreadableImageError, find_unreadable_images,
-                          read_image)
+                          image_samples, read_image)
 from .in_memory import InMemoryImages, collate_batch
 from .mnist_files import check_mnist_files
 
@@ -188,9 +189,19 @@ def load_image_folder(path: str | os.PathLike, image_size: int = 64,
     if cache:  # limit: the same images as limit_dataset picks
         select = None if limit is None else lambda n: spread_indices(n, limit)
         return CachedImageFolder(path, image_size, select=select, progress=progress)
-    dataset = datasets.ImageFolder(str(path), transform=image_transform(image_size),
-                                   loader=read_image, allow_empty=True)
-    return limit_dataset(dataset, limit)
+    return limit_dataset(_LoopSafeImageFolder(str(path), transform=image_transform(image_size),
+                                              loader=read_image, allow_empty=True), limit)
+
+
+class _LoopSafeImageFolder(datasets.ImageFolder):
+    """ImageFolder whose file walk visits each real folder and file once (see walk_images)."""
+
+    def find_classes(self, directory):
+        return find_classes(directory)
+
+    @staticmethod
+    def make_dataset(directory, class_to_idx, extensions=None, is_valid_file=None, allow_empty=False):
+        return image_samples(directory)[1]
 
 
 def _count_images(folder: Path) -> int:

@@ -23,8 +23,9 @@ import json
 import os
 import stat
 import tempfile
+import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
-from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
+from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 from tqdm.auto import tqdm
 
 from .in_memory import InMemoryImages
@@ -105,8 +106,7 @@ def find_unreadable_images(folder: str | os.PathLike, progress: bool = True) -> 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise NotADirectoryError(f"find_unreadable_images: no folder at {folder}")
-    paths = sorted(p for p in folder.rglob("*")
-                   if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
+    paths = sorted(walk_images(folder))
     bad = []
     for path in tqdm(paths, desc=f"checking {folder.name}", unit="img", disable=not progress):
         try:
@@ -160,12 +160,57 @@ class ImageFile:
     mtime_ns: int
 
 
+def walk_images(folder: str | os.PathLike, seen_folders: set[str] | None = None,
+                seen_files: set[str] | None = None) -> Iterator[Path]:
+    """Image files under ``folder`` in ImageFolder's order, following links, each real one once.
+
+    ``os.walk(followlinks=True)`` (what ImageFolder uses) goes round a link to a parent folder
+    for ever, or reads the same images many times over. Here a folder whose real path was
+    already visited is skipped, and so is a file seen before; a link that points nowhere is
+    skipped with a warning naming it. ``seen_folders``/``seen_files`` (real paths) carry what
+    was visited across calls; a folder listed there beforehand is not entered through a link.
+    """
+    seen_folders = set() if seen_folders is None else seen_folders
+    seen_files = set() if seen_files is None else seen_files
+    start = os.path.realpath(folder)
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen_folders and real != start:
+            dirs[:] = []
+            continue
+        seen_folders.add(real)
+        dirs.sort()
+        dirs[:] = [d for d in dirs if os.path.realpath(os.path.join(root, d)) not in seen_folders]
+        for name in sorted(files):
+            path = Path(root) / name
+            if path.suffix.lower() not in IMG_EXTENSIONS:
+                continue
+            if not path.exists():  # a link to nothing
+                warnings.warn(f"skipping {path}: it is a link to {os.readlink(path)}, which does "
+                              f"not exist. Remove the link or restore its target.", stacklevel=2)
+                continue
+            target = os.path.realpath(path)
+            if target not in seen_files:
+                seen_files.add(target)
+                yield path
+
+
+def image_samples(folder: str | os.PathLike) -> tuple[list[str], list[tuple[str, int]]]:
+    """ImageFolder's classes and (path, class index) samples, from :func:`walk_images`."""
+    classes, class_to_idx = find_classes(str(folder))
+    # the root and every class folder are walked on their own: never again through a link
+    folders = {os.path.realpath(folder)} | {os.path.realpath(Path(folder) / c) for c in classes}
+    files: set[str] = set()
+    samples = [(str(path), class_to_idx[name]) for name in classes
+               for path in walk_images(Path(folder) / name, folders, files)]
+    return classes, samples
+
+
 def scan_image_folder(folder: Path) -> tuple[list[str], list[ImageFile]]:
-    """Classes and files exactly as ``torchvision.datasets.ImageFolder`` orders them."""
-    classes, class_to_idx = find_classes(folder)
+    """Classes and files as ``torchvision.datasets.ImageFolder`` orders them (loop-safe)."""
+    classes, samples = image_samples(folder)
     files = []
-    for path, label in make_dataset(folder, class_to_idx, extensions=IMG_EXTENSIONS,
-                                    allow_empty=True):
+    for path, label in samples:
         info = os.stat(path)
         files.append(ImageFile(os.path.relpath(path, folder), label, info.st_size, info.st_mtime_ns))
     return classes, files

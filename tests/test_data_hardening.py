@@ -321,3 +321,34 @@ def test_a_decompression_bomb_names_its_file(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64 x 64 > 2 x 100: a "bomb"
     with pytest.raises(UnreadableImageError, match=r"bomb\.png"):
         image_cache.read_image(path)
+
+
+# --- issue 15, item 6: data walks terminate ------------------------------------------------------
+def _sprites(folder: Path, n: int) -> None:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        Image.new("RGB", (8, 8), (i * 20, 100, 200)).save(folder / f"{i}.png")
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_symlink_loops_are_walked_once(tmp_path, monkeypatch, cache):
+    monkeypatch.setenv(image_cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = tmp_path / "sprites"
+    _sprites(root / "a", 3)
+    _sprites(root / "b", 2)
+    (root / "a" / "loop").symlink_to(root)  # a -> sprites -> a -> ... (used to read 3 as many)
+    (root / "b" / "back").symlink_to(root / "b")  # a second loop, into itself (used to hang)
+    (root / "b" / "twin.png").symlink_to(root / "b" / "0.png")  # the same file twice
+    dataset = load_image_folder(root, image_size=8, cache=cache, progress=False)
+    assert len(dataset) == 5
+    assert len(find_unreadable_images(root, progress=False)) == 0
+
+
+def test_a_dangling_link_is_named_and_skipped(tmp_path, monkeypatch):
+    monkeypatch.setenv(image_cache.CACHE_ENV, str(tmp_path / "cache"))
+    root = tmp_path / "sprites"
+    _sprites(root / "a", 2)
+    (root / "a" / "gone.png").symlink_to(tmp_path / "deleted.png")
+    with pytest.warns(UserWarning, match=r"gone\.png: it is a link to .*deleted\.png, which does not exist"):
+        dataset = load_image_folder(root, image_size=8, progress=False)
+    assert len(dataset) == 2
