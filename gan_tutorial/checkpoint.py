@@ -13,15 +13,19 @@ before training starts instead of after the first epoch.
 """
 from __future__ import annotations
 
+import errno
 import glob
 import os
-import uuid
 import pickle
+import shutil
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from .processes import process_alive
 
 FORMAT_VERSION = 1
 """Version of the checkpoint layout written by :func:`save_checkpoint`.
@@ -63,23 +67,13 @@ def tmp_path_for(path: str | os.PathLike) -> Path:
     return path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone else's process, or no way to tell: leave its file alone
-    return True
-
-
 def stale_tmp_files(path: str | os.PathLike) -> list[Path]:
     """Temporary files of saves to ``path`` whose process is gone (a kill -9 mid-save)."""
     path = Path(path)
     stale = []
     for tmp in path.parent.glob(f"{glob.escape(path.name)}.*tmp"):
         owner = tmp.name[len(path.name) + 1:].split("-")[0]
-        if tmp.name == f"{path.name}.tmp" or (owner.isdigit() and not _process_alive(int(owner))):
+        if tmp.name == f"{path.name}.tmp" or (owner.isdigit() and not process_alive(int(owner))):
             stale.append(tmp)
     return stale
 
@@ -165,10 +159,48 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt included: never leave a stale .tmp behind
+    except BaseException as err:  # KeyboardInterrupt included: never leave a stale .tmp behind
         _remove(tmp)
+        if _disk_full(err):
+            raise DiskFullError(path, _state_bytes(state)) from None
         raise
     return path
+
+
+class DiskFullError(OSError):
+    """No space left to write a file: one sentence naming it and the space it needs."""
+
+    def __init__(self, path: str | os.PathLike, needed: int) -> None:
+        folder = Path(path).parent
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            free = 0
+        super().__init__(errno.ENOSPC, f"No space left to write {path}: about {needed / 1e6:,.0f} MB "
+                                       f"needed, {free / 1e6:,.0f} MB free on the disk of {folder}. "
+                                       f"Free some space there, or choose another folder; nothing "
+                                       f"that was there before was changed")
+
+
+def _disk_full(err: BaseException) -> bool:
+    """Whether ``err`` (or what caused it) says the disk is full; torch.save hides ENOSPC
+    inside 'RuntimeError: [enforce fail at inline_container.cc] ... unexpected pos'."""
+    while err is not None:
+        if getattr(err, "errno", None) == errno.ENOSPC or "No space left" in str(err):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def _state_bytes(state: Any) -> int:
+    """Bytes of the tensors in a (nested) checkpoint state: about its size on disk."""
+    if isinstance(state, torch.Tensor):
+        return state.numel() * state.element_size()
+    if isinstance(state, Mapping):
+        return sum(_state_bytes(v) for v in state.values())
+    if isinstance(state, (list, tuple)):
+        return sum(_state_bytes(v) for v in state)
+    return 0
 
 
 def _describe(obj: Any) -> str:

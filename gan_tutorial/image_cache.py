@@ -18,6 +18,8 @@ fails that check and is rebuilt.
 """
 from __future__ import annotations
 
+import errno
+import glob
 import hashlib
 import json
 import os
@@ -37,7 +39,9 @@ from torchvision import transforms
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 from tqdm.auto import tqdm
 
+from .checkpoint import DiskFullError
 from .in_memory import InMemoryImages
+from .processes import die_with_parent, process_alive
 
 CACHE_ENV = "GAN_TUTORIAL_CACHE"
 """Folder for decoded-image caches; overrides the place next to the data."""
@@ -224,6 +228,22 @@ def cache_key(image_size: int, files: list[ImageFile]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _reserve(path: Path) -> None:
+    """Allocate a file's blocks now: a memory map over a sparse file on a full disk dies with
+    SIGBUS at the first page that cannot be stored. Raises DiskFullError naming the file."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        try:
+            os.posix_fallocate(f.fileno(), 0, size)
+        except OSError as err:
+            if err.errno == errno.ENOSPC:
+                raise DiskFullError(path, size) from None
+            if err.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # file systems without it
+                raise
+
+
 def crc32_of(array: np.ndarray) -> int:
     """CRC-32 of an array's bytes (about 1 GB/s), read in chunks so a memory map stays lazy."""
     flat = array.reshape(-1)
@@ -317,6 +337,11 @@ class CachedImageFolder(InMemoryImages):
         if not self.manifest_path.is_file() or not self.cache_path.is_file():
             return None
         expected = [len(self.files), 3, self.image_size, self.image_size]
+        pixels, on_disk = int(np.prod(expected)), self.cache_path.stat().st_size
+        if on_disk < pixels:  # mapping it would end in SIGBUS at the first missing page
+            tqdm.write(f"Image cache {self.cache_path} is damaged (truncated: {on_disk:,} bytes, "
+                       f"at least {pixels:,} expected); rebuilding it.")
+            return None
         try:
             manifest = json.loads(self.manifest_path.read_text())
             array = np.load(self.cache_path, mmap_mode="c", allow_pickle=False)
@@ -341,16 +366,20 @@ class CachedImageFolder(InMemoryImages):
                        f"{self.cache_path} ({self.cache_reason}).")
         workers = self.workers if self.workers is not None else (
             0 if n < 256 else min(4, os.cpu_count() or 1))
-        fd, tmp_name = tempfile.mkstemp(prefix=self._stem, suffix=".npy.tmp", dir=location)
+        self._remove_dead_temporaries()
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{self._stem}.{os.getpid()}.", suffix=".npy.tmp",
+                                        dir=location)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
             array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, 3, size, size))
+            _reserve(tmp)  # a full disk fails here, with a message, not later as SIGBUS
             failures = []
             # Its own generator: iterating a DataLoader draws a seed from the global RNG, and
             # a run must train the same whether or not its cache had to be built first.
             loader = DataLoader(_DecodedFiles(self.root, self.files, size), batch_size=32,
                                 num_workers=workers, collate_fn=_as_list,
+                                worker_init_fn=die_with_parent if workers else None,
                                 generator=torch.Generator().manual_seed(0))
             with tqdm(total=n, desc=f"caching {self.root.name} {size}px", unit="img",
                       disable=not self.progress) as bar:
@@ -378,12 +407,20 @@ class CachedImageFolder(InMemoryImages):
                     "crc32": crc, "classes": self.classes, "image_size": size,
                     "whole_folder": self.files == self._all_files,
                     "files": [[f.relpath, f.size, f.mtime_ns] for f in self.files]}
-        fd, tmp_manifest = tempfile.mkstemp(prefix=self._stem, suffix=".json.tmp", dir=location)
+        fd, tmp_manifest = tempfile.mkstemp(prefix=f"{self._stem}.{os.getpid()}.", suffix=".json.tmp",
+                                            dir=location)
         with os.fdopen(fd, "w") as f:
             json.dump(manifest, f)
         _readable_by_all(Path(tmp_manifest))
         os.replace(tmp_manifest, self.manifest_path)
         self._remove_stale()
+
+    def _remove_dead_temporaries(self) -> None:
+        """Delete half-built caches of this folder whose building process is gone (kill -9)."""
+        for tmp in self.cache_path.parent.glob(f"{glob.escape(self._stem)}.*.tmp"):
+            owner = tmp.name[len(self._stem) + 1:].split(".")[0]
+            if owner.isdigit() and not process_alive(int(owner)):
+                tmp.unlink(missing_ok=True)
 
     def _remove_stale(self) -> None:
         """Delete caches of this folder that describe files which changed or disappeared,

@@ -335,3 +335,30 @@ def test_load_keeps_this_machines_optimizer_implementation(tmp_path):
     trainer.load(path)
     assert trainer.opt_g.param_groups[0]["foreach"] is False
     trained(trainer, steps=1)  # and it still steps
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so_in_one_sentence(tmp_path, monkeypatch):
+    """torch.save on a full disk: 'RuntimeError: [enforce fail at inline_container.cc:672] ...
+    unexpected pos', with Errno 28 buried in a 30-line traceback."""
+    path = tmp_path / "c.pt"
+    trainer = trained(fc_trainer())
+    trainer.save(path)
+    before = path.read_bytes()
+    real_save = torch.save
+
+    def save_on_a_full_disk(obj, f, *args, **kwargs):
+        f.write(b"\0" * 100)
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError as err:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0") from err
+
+    monkeypatch.setattr(torch, "save", save_on_a_full_disk)
+    with pytest.raises(OSError) as info:
+        trained(trainer).save(path)
+    message = str(info.value)
+    assert info.value.errno == errno.ENOSPC and "\n" not in message
+    assert f"No space left to write {path}" in message and "MB needed" in message and "MB free" in message
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
+    monkeypatch.setattr(torch, "save", real_save)

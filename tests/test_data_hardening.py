@@ -1,7 +1,11 @@
 """Hostile-but-fair data: damaged files, interrupted unpacking, no network (issue 8)."""
+import errno
 import gzip
 import os
 import shutil
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 from urllib.error import URLError
@@ -352,3 +356,79 @@ def test_a_dangling_link_is_named_and_skipped(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match=r"gone\.png: it is a link to .*deleted\.png, which does not exist"):
         dataset = load_image_folder(root, image_size=8, progress=False)
     assert len(dataset) == 2
+
+
+# --- issue 15, item 3: full disk, killed builds, truncated caches --------------------------------
+def _cache_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_full_disk_while_building_the_cache_is_one_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv(image_cache.CACHE_ENV, str(tmp_path / "cache"))
+    _sprites(tmp_path / "sprites" / "a", 3)
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(OSError) as info:
+        load_image_folder(tmp_path / "sprites", image_size=8, progress=False).images
+    assert info.value.errno == errno.ENOSPC
+    assert "No space left to write" in str(info.value) and "MB free on the disk of" in str(info.value)
+    assert _cache_files(tmp_path / "cache") == []  # no half-written .tmp left filling the disk
+
+
+def test_half_built_caches_of_dead_processes_are_removed_and_live_ones_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv(image_cache.CACHE_ENV, str(tmp_path / "cache"))
+    _sprites(tmp_path / "sprites" / "a", 3)
+    first = load_image_folder(tmp_path / "sprites", image_size=8, progress=False)
+    first.images
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stem = first._stem
+    killed = tmp_path / "cache" / f"{stem}.{dead.pid}.abc123.npy.tmp"
+    running = tmp_path / "cache" / f"{stem}.{os.getpid()}.def456.npy.tmp"
+    for tmp in (killed, running):
+        tmp.write_bytes(b"\0" * 1000)
+    (tmp_path / "sprites" / "a" / "0.png").unlink()  # a change: the cache is built again
+    load_image_folder(tmp_path / "sprites", image_size=8, progress=False).images
+    assert not killed.exists() and running.exists()
+
+
+def test_a_truncated_cache_is_found_before_it_is_memory_mapped(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(image_cache.CACHE_ENV, str(tmp_path / "cache"))
+    _sprites(tmp_path / "sprites" / "a", 3)
+    cached = load_image_folder(tmp_path / "sprites", image_size=8, progress=False)
+    good = cached.images.clone()
+    with open(cached.cache_path, "r+b") as f:
+        f.truncate(200)
+    reloaded = load_image_folder(tmp_path / "sprites", image_size=8, progress=False)
+    assert torch.equal(reloaded.images, good)
+    assert "truncated: 200 bytes" in capsys.readouterr().out
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_worker_dies_with_its_parent():
+    """kill -9 during a cache build left decoding workers running for minutes."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import subprocess, sys, time\n"
+         "child = subprocess.Popen([sys.executable, '-c', 'from gan_tutorial.processes import "
+         "die_with_parent; die_with_parent(); import time; print(1, flush=True); time.sleep(120)'], "
+         "stdout=subprocess.PIPE, text=True)\n"
+         "child.stdout.readline(); print(child.pid, flush=True); time.sleep(120)\n"],
+        stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(child)
