@@ -161,7 +161,7 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
         os.replace(tmp, path)
     except BaseException as err:  # KeyboardInterrupt included: never leave a stale .tmp behind
         _remove(tmp)
-        if _disk_full(err):
+        if disk_full(err):
             raise DiskFullError(path, _state_bytes(state)) from None
         raise
     return path
@@ -170,19 +170,20 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
 class DiskFullError(OSError):
     """No space left to write a file: one sentence naming it and the space it needs."""
 
-    def __init__(self, path: str | os.PathLike, needed: int) -> None:
+    def __init__(self, path: str | os.PathLike, needed: int | None) -> None:
         folder = Path(path).parent
         try:
             free = shutil.disk_usage(folder).free
         except OSError:
             free = 0
-        super().__init__(errno.ENOSPC, f"No space left to write {path}: about {needed / 1e6:,.0f} MB "
-                                       f"needed, {free / 1e6:,.0f} MB free on the disk of {folder}. "
-                                       f"Free some space there, or choose another folder; nothing "
-                                       f"that was there before was changed")
+        need = f"about {needed / 1e6:,.0f} MB needed, " if needed is not None else ""
+        super().__init__(errno.ENOSPC, f"No space left to write {path}: {need}{free / 1e6:,.0f} MB "
+                                       f"free on the disk of {folder}. Free some space there, or "
+                                       f"choose another folder; nothing that was there before was "
+                                       f"changed")
 
 
-def _disk_full(err: BaseException) -> bool:
+def disk_full(err: BaseException) -> bool:
     """Whether ``err`` (or what caused it) says the disk is full; torch.save hides ENOSPC
     inside 'RuntimeError: [enforce fail at inline_container.cc] ... unexpected pos'."""
     while err is not None:

@@ -29,6 +29,7 @@ import torch
 
 from . import __version__
 from .lessons import LESSONS, SETTINGS, RunConfig, build_models, lesson_name, load_dataset, preset, trainer_kwargs
+from .checkpoint import DiskFullError, disk_full
 from .run_lock import FolderInUseError, run_lock
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -300,7 +301,12 @@ def _write_json(path: Path, values: dict[str, Any]) -> None:
 def train(args: argparse.Namespace) -> int:
     """The ``train`` command (holding the lock on ``--out`` until it is done)."""
     with contextlib.ExitStack() as held:
-        return _train(args, held)
+        try:
+            return _train(args, held)
+        except OSError as err:  # a sample grid, curves or the GIF on a full disk
+            if disk_full(err) and not isinstance(err, DiskFullError):
+                raise DiskFullError(Path(getattr(err, "filename", None) or args.out or "runs"), None) from None
+            raise
 
 
 def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:

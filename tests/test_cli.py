@@ -420,3 +420,20 @@ def test_a_bad_environment_value_is_the_same_clear_error_in_the_cli(monkeypatch,
     assert run_cli("train", "01") == 2
     err = one_line_error(capsys)
     assert str(notebook_error.value) in err and f"{variable}={value!r}" in err
+
+
+def test_a_full_disk_while_writing_pictures_is_one_line_naming_the_place(tmp_path, mnist_data, capsys, monkeypatch):
+    import errno
+
+    import matplotlib.figure
+
+    def full(self, path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+    out = tmp_path / "run"
+    assert run_cli("train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu",
+                   "--out", out) == 1
+    err = one_line_error(capsys)
+    assert "No space left to write" in err and str(out) in err and "MB free" in err
+    assert (out / "checkpoint.pt").is_file()  # what was saved before stays
