@@ -24,6 +24,7 @@ from .plots import (plot_d_outputs, plot_digit_histogram, plot_diversity, plot_e
                     show_checkerboard_demo, show_dataset, show_images, show_real_vs_fake)
 from .lessons import make_evaluator, preset, quality_references
 from .runtime import get_device, seed_everything
-from .train import GANTrainer, History, TrainingDivergedError, to_uint8
+from .history import History, TrainingDivergedError, to_uint8
+from .train import GANTrainer
 
 __version__ = "0.1.0"

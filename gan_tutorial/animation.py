@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 from matplotlib import animation
 
 from .plots import grid_image
-from .train import History
+from .history import History
 
 
 def progress_animation(history: History, nrow: int = 8, interval: int = 400,

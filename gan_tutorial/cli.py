@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
-import inspect
 import json
 import math
 import os
@@ -30,9 +29,10 @@ import torch
 from . import __version__
 from .lessons import LESSONS, SETTINGS, RunConfig, build_models, lesson_name, load_dataset, preset, trainer_kwargs
 from .checkpoint import DiskFullError, disk_full
+from .history import STAT_KEYS
+from .precision import PRECISIONS
 from .run_lock import FolderInUseError, run_lock
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CHECKPOINT_NAME = "checkpoint.pt"
 CONFIG_NAME = "config.json"
 SUMMARY_NAME = "summary.json"
@@ -273,7 +273,7 @@ def resolve_config(lesson: str, setting: str | None) -> RunConfig:
         raise CLIError(f"{err}, or a .json/.toml config file") from None
 
 
-def check_writable(folder: Path, what: str = "--out") -> None:
+def ensure_writable_folder(folder: Path, what: str = "--out") -> None:
     """Create ``folder`` and prove a file can be written there, else a CLIError naming it."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -282,13 +282,6 @@ def check_writable(folder: Path, what: str = "--out") -> None:
     except OSError as err:
         raise CLIError(f"cannot write to {what} {folder}: {err.strerror or err}; "
                        f"choose a folder you can write to") from None
-
-
-def _trainer_accepts(name: str, method: str = "__init__") -> bool:
-    """Whether this GANTrainer version has a parameter (precision, max_minutes, ...)."""
-    from .train import GANTrainer
-
-    return name in inspect.signature(getattr(GANTrainer, method)).parameters
 
 
 def _write_json(path: Path, values: dict[str, Any]) -> None:
@@ -330,7 +323,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     is_main = context is None or context.is_main
     checkpoint, config_file = out / CHECKPOINT_NAME, out / CONFIG_NAME
     if is_main:
-        check_writable(out)
+        ensure_writable_folder(out)
         try:
             held.enter_context(run_lock(out))  # a second run on the same --out is refused
         except FolderInUseError as err:
@@ -343,13 +336,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
     seed_everything(config.seed)
     G, D = build_models(config)
-    kwargs = trainer_kwargs(config)
-    if _trainer_accepts("precision"):
-        kwargs["precision"] = args.precision
-    elif args.precision not in ("auto", "fp32") and is_main:
-        print(f"note: this GANTrainer has no precision setting yet; training in fp32, "
-              f"not {args.precision}", file=sys.stderr)
-    trainer = GANTrainer(G, D, device=device, **kwargs)
+    trainer = GANTrainer(G, D, device=device, precision=args.precision, **trainer_kwargs(config))
     trainer.resume_hint = "Run the same command again to resume."
     resumed = trainer.resume_if_possible(checkpoint)
     iterations_before = trainer.history.iterations
@@ -380,9 +367,6 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
     fit_kwargs: dict[str, Any] = {}
     if args.max_minutes is not None:
-        if not _trainer_accepts("max_minutes", "fit"):
-            raise CLIError("--max-minutes needs a GANTrainer with fit(max_minutes=...); "
-                           "this version has none")
         fit_kwargs["max_minutes"] = args.max_minutes
     if not args.no_eval:
         from .lessons import make_evaluator
@@ -475,7 +459,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         except (ValueError, KeyError, TypeError):
             pass
     images = iterations * config.batch_size * world
-    last = {key: getattr(history, key)[-1] for key in ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+    last = {key: getattr(history, key)[-1] for key in STAT_KEYS
             if getattr(history, key)}
     summary = {
         "lesson": config.lesson, "title": LESSONS[config.lesson].title, "setting": config.setting,
@@ -543,7 +527,7 @@ def sample(args: argparse.Namespace) -> int:
                        f"{first_line}", code=EXIT_FAILURE) from None
     images = _sample_in_batches(trainer, args.n, args.seed)
     if args.output.parent != Path(""):
-        check_writable(args.output.parent, "-o")
+        ensure_writable_folder(args.output.parent, "-o")
     nrow = args.nrow or max(1, round(math.sqrt(args.n)))
     save_image(images, args.output, nrow=nrow, normalize=True, value_range=(-1, 1))
     print(f"{args.n} images from {path} (lesson {config.lesson}, {trainer.history.iterations} "

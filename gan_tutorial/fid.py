@@ -16,12 +16,16 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .metrics import diversity_ratio
-from .train import GANTrainer, to_uint8
+from .history import to_uint8
+
+if TYPE_CHECKING:
+    from .train import GANTrainer
 
 INCEPTION_WEIGHTS_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
                          "weights-inception-2015-12-05-6726825d.pth")

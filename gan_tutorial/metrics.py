@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .train import GANTrainer, History
+from .history import History
+
+if TYPE_CHECKING:
+    from .train import GANTrainer
 
 
 def diversity(images: torch.Tensor) -> float:

@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 from torchvision.utils import make_grid
 
 from .data import spread_images
-from .train import History
+from .history import History
 
 
 COLORS = {"D": "tab:blue", "G": "tab:orange"}

@@ -11,18 +11,15 @@ training stopped, in the middle of an epoch if that is where it stopped.
 from __future__ import annotations
 
 import copy
-import math
 import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
@@ -30,125 +27,17 @@ from tqdm.auto import tqdm
 from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, load_checkpoint,
                          optimizer_mismatches, raise_if_incompatible, save_checkpoint,
                          state_dict_mismatches)
+from .distributed import unwrap
+from .history import History, StatBuffer, TrainingDivergedError, to_uint8  # noqa: F401 (re-exported)
 from .interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
 from .precision import autocast, grad_scaler, resolve_precision, sigmoid_in_fp32
 from .runtime import get_device
 
 REAL_LABEL = 1.0
 FAKE_LABEL = 0.0
-STAT_KEYS = ("loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
 G_LOSSES = ("non-saturating", "minimax")
 
 Evaluator = Callable[["GANTrainer"], dict[str, float]]
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Generator output in [-1, 1] -> uint8 pixels in [0, 255] (denormalise with (x + 1) / 2)."""
-    return ((images.detach().float().cpu() + 1) / 2).clamp(0, 1).mul(255).round().to(torch.uint8)
-
-
-class TrainingDivergedError(RuntimeError):
-    """A loss became NaN or infinite: training stopped without saving the broken weights."""
-
-
-@dataclass
-class History:
-    """Everything recorded while training, one entry per iteration (snapshots, metrics aside).
-
-    ``d_g_z1`` is D(G(z)) while D is updated (before its step), ``d_g_z2`` the same
-    batch scored again by the updated D while G is updated (after D's step).
-    ``snapshot_iterations[i]`` and ``metric_iterations[i]`` count the updates done when
-    snapshot ``i`` / evaluation ``i`` was taken (0: the untrained generator).
-    """
-
-    loss_d: list[float] = field(default_factory=list)
-    loss_g: list[float] = field(default_factory=list)
-    d_x: list[float] = field(default_factory=list)
-    d_g_z1: list[float] = field(default_factory=list)
-    d_g_z2: list[float] = field(default_factory=list)
-    epoch: list[int] = field(default_factory=list)
-    snapshot_iterations: list[int] = field(default_factory=list)
-    snapshots: list[torch.Tensor] = field(default_factory=list)  # uint8, fixed noise
-    metric_iterations: list[int] = field(default_factory=list)
-    metrics: dict[str, list[float]] = field(default_factory=dict)  # name -> one value per evaluation
-    epochs_done: int = 0
-    interrupted: bool = False
-    stop_reason: str | None = None  # why the last fit() ended early: "interrupted", "terminated"
-    # (SIGTERM), "time budget"
-    train_seconds: float = 0.0  # wall time inside fit(), evaluation included
-    eval_seconds: float = 0.0  # of which spent evaluating
-
-    @property
-    def iterations(self) -> int:
-        return len(self.loss_d)
-
-    def record(self, epoch: int, stats: dict[str, float]) -> None:
-        """Append one iteration's statistics."""
-        self.epoch.append(epoch)
-        for key in STAT_KEYS:
-            getattr(self, key).append(stats[key])
-
-    def iterations_in(self, epoch: int) -> int:
-        """How many updates epoch ``epoch`` (0-based) has had so far."""
-        return self.epoch.count(epoch)
-
-    def record_metrics(self, values: dict[str, float]) -> None:
-        """Append one evaluation, taken now (after ``iterations`` updates)."""
-        self.metric_iterations.append(self.iterations)
-        for key, value in values.items():
-            series = self.metrics.setdefault(key, [math.nan] * (len(self.metric_iterations) - 1))
-            series.append(float(value))
-        for series in self.metrics.values():  # a metric this evaluation did not return
-            series.extend([math.nan] * (len(self.metric_iterations) - len(series)))
-
-    def epoch_means(self, key: str) -> list[float]:
-        """Mean of one recorded series (e.g. "loss_d") over each epoch."""
-        series = getattr(self, key)
-        sums: dict[int, list[float]] = {}
-        for e, value in zip(self.epoch, series):
-            sums.setdefault(e, []).append(value)
-        return [sum(v) / len(v) for _, v in sorted(sums.items())]
-
-    def state_dict(self) -> dict:
-        return dict(self.__dict__)
-
-    @classmethod
-    def from_state_dict(cls, state: dict) -> "History":
-        return cls(**state)
-
-
-class _StatBuffer:
-    """Per-iteration statistics kept on the device and copied over in chunks: one sync each.
-
-    On a GPU, fetching five numbers after every step would stall it; the CPU has no such cost.
-    """
-
-    def __init__(self, every: int) -> None:
-        self.every = every
-        self.rows: list[tuple[int, torch.Tensor]] = []
-
-    def add(self, epoch: int, stats: dict[str, torch.Tensor]) -> None:
-        self.rows.append((epoch, torch.stack([stats[k].float() for k in STAT_KEYS])))
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def flush(self, history: History) -> dict[str, float] | None:
-        """Record the buffered iterations; raise on the first non-finite one. Returns the last."""
-        if not self.rows:
-            return None
-        values = torch.stack([row for _, row in self.rows]).cpu().tolist()
-        epochs = [epoch for epoch, _ in self.rows]
-        self.rows.clear()
-        stats = None
-        for epoch, row in zip(epochs, values):
-            stats = dict(zip(STAT_KEYS, row))
-            bad = [k for k in ("loss_d", "loss_g") if not math.isfinite(stats[k])]
-            if bad:
-                raise TrainingDivergedError(f"{bad[0]} = {stats[bad[0]]} at iteration "
-                                            f"{history.iterations + 1} (epoch {epoch + 1})")
-            history.record(epoch, stats)
-        return stats
 
 
 def _adam(params, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Adam:
@@ -158,11 +47,6 @@ def _adam(params, lr: float, betas: tuple[float, float], device: torch.device) -
         return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
     except (RuntimeError, TypeError, ValueError):  # device or version without fused Adam
         return torch.optim.Adam(params, lr=lr, betas=betas, foreach=device.type != "cpu")
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    """The model inside a DistributedDataParallel wrapper (see gan_tutorial.distributed)."""
-    return module.module if isinstance(module, DistributedDataParallel) else module
 
 
 def _no_augmentation(images: torch.Tensor) -> torch.Tensor:
@@ -258,7 +142,7 @@ class GANTrainer:
     @property
     def latent_shape(self) -> tuple[int, ...]:
         """The shape of one noise vector z (the generator's ``latent_shape``)."""
-        return tuple(_unwrap(self.G).latent_shape)
+        return tuple(unwrap(self.G).latent_shape)
 
     def noise(self, n: int) -> torch.Tensor:
         """``n`` latent vectors z ~ N(0, I) shaped for the generator."""
@@ -324,7 +208,7 @@ class GANTrainer:
         images until they catch up.
         """
         noise = self.noise(n) if noise is None else noise.to(self.device)
-        G = _unwrap(self.G)  # not through DDP: sampling is local to each process
+        G = unwrap(self.G)  # not through DDP: sampling is local to each process
         was_training = G.training
         G.eval()
         norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -438,7 +322,7 @@ class GANTrainer:
         h.interrupted, h.stop_reason = False, None
         started = time.monotonic()
         deadline = None if max_minutes is None else started + 60 * max_minutes
-        buffer = _StatBuffer(every=20 if self.device.type == "cuda" else 1)
+        buffer = StatBuffer(every=20 if self.device.type == "cuda" else 1)
         remaining = self._remaining(loader, epochs)
         bar = tqdm(total=h.iterations + remaining, initial=h.iterations, desc="training",
                    unit="it", disable=not (progress and self.is_main_process), dynamic_ncols=True)
@@ -518,7 +402,7 @@ class GANTrainer:
                        f"{self.resume_hint}")
         return h
 
-    def _checked_step(self, batch, buffer: _StatBuffer, epoch: int) -> dict[str, torch.Tensor]:
+    def _checked_step(self, batch, buffer: StatBuffer, epoch: int) -> dict[str, torch.Tensor]:
         """``train_step`` on a loader's batch; a probability that is NaN counts as divergence."""
         try:
             return self.train_step(batch[0] if isinstance(batch, (list, tuple)) else batch)
@@ -551,7 +435,7 @@ class GANTrainer:
         checkpoint.
         """
         path = Path(path)
-        G, D = _unwrap(self.G), _unwrap(self.D)
+        G, D = unwrap(self.G), unwrap(self.D)
         for name, net in (("generator", G), ("discriminator", D)):
             bad = first_non_finite(net.state_dict())
             if bad is not None:
@@ -582,7 +466,7 @@ class GANTrainer:
             raise FileNotFoundError(f"No checkpoint at {path}. Train with fit(..., checkpoint="
                                     f"{str(path)!r}) first to create one.")
         state = load_checkpoint(path, map_location=self.device)
-        G, D = _unwrap(self.G), _unwrap(self.D)
+        G, D = unwrap(self.G), unwrap(self.D)
         problems = (state_dict_mismatches("generator", G, state["generator"])
                     + state_dict_mismatches("discriminator", D, state["discriminator"]))
         if not problems:  # optimiser shapes follow the networks': check them only when those fit
