@@ -1,4 +1,6 @@
-"""Switches read from the environment: quick mode, data root, device.
+"""Switches read from the environment: quick mode, setting, data root, cache, device.
+
+Every environment variable the package reads is read here.
 
 Every variable is parsed strictly: a value that means nothing raises an error naming the
 variable and the values it accepts, instead of silently meaning "off". An empty (or
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import TypeVar
 
 QUICK_ENV = "GAN_TUTORIAL_QUICK"
@@ -15,6 +18,9 @@ QUICK_ENV = "GAN_TUTORIAL_QUICK"
 
 DATA_ENV = "GAN_TUTORIAL_DATA"
 """Folder holding the datasets (MNIST/, celeba/, pokemon/); defaults to ./data."""
+
+CACHE_ENV = "GAN_TUTORIAL_CACHE"
+"""Folder for decoded-image caches and MNIST checksum verdicts; overrides the place next to the data."""
 
 DEVICE_ENV = "GAN_TUTORIAL_DEVICE"
 """Force a device (cpu, cuda, cuda:1, mps) instead of picking the fastest one."""
@@ -48,6 +54,37 @@ def env_flag(name: str, default: bool = False) -> bool:
     raise ValueError(f"{name}={value!r} is not an on/off value. Use one of "
                      f"{'/'.join(TRUE_WORDS)} to switch it on, {'/'.join(FALSE_WORDS)} to switch "
                      f"it off (any case), or leave it unset.")
+
+
+def folder_setting(name: str) -> Path | None:
+    """A folder named by environment variable ``name`` (``~`` expanded); None when unset or blank.
+
+    A path that exists but is not a folder raises NotADirectoryError naming the variable.
+    """
+    value = env_value(name)
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{name}={value!r} names a file, not a folder: it must name a "
+                                 f"folder. Point it at one, or leave it unset.")
+    return path
+
+
+def data_root_setting() -> Path | None:
+    """The data root chosen by ``GAN_TUTORIAL_DATA``, or None."""
+    return folder_setting(DATA_ENV)
+
+
+def cache_setting() -> Path | None:
+    """The cache folder chosen by ``GAN_TUTORIAL_CACHE``, or None."""
+    return folder_setting(CACHE_ENV)
+
+
+def user_cache_folder() -> Path:
+    """``$XDG_CACHE_HOME/gan_tutorial``, by default ``~/.cache/gan_tutorial``."""
+    base = env_value("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "gan_tutorial"
 
 
 def check_device_name(value: str, source: str) -> str:

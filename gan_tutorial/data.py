@@ -27,7 +27,7 @@ from torchvision import datasets, transforms
 from torchvision.datasets.folder import find_classes
 from torchvision.datasets.utils import download_url, extract_archive
 
-from .config import DATA_ENV, quick_mode
+from .config import DATA_ENV, data_root_setting, quick_mode
 from .dataset_errors import CorruptDatasetError, DatasetNotFoundError
 from .hashing import file_hash
 from .image_cache import (CachedImageFolder, UnreadableImageError, find_unreadable_images,
@@ -52,9 +52,9 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     """
     if root is not None:
         return _must_be_folder(Path(root).expanduser(), f"root={str(root)!r}", "the root argument")
-    if os.environ.get(DATA_ENV):
-        value = os.environ[DATA_ENV]
-        return _must_be_folder(Path(value).expanduser(), f"{DATA_ENV}={value}", DATA_ENV)
+    chosen = data_root_setting()
+    if chosen is not None:
+        return _must_be_folder(chosen, f"{DATA_ENV}={str(chosen)}", DATA_ENV)
     repo = Path(__file__).resolve().parent.parent
     if (repo / "pyproject.toml").is_file():  # a checkout of this repository
         return _must_be_folder(repo / "data", str(repo / "data"), "the default data folder")

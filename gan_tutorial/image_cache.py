@@ -40,11 +40,10 @@ from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 from tqdm.auto import tqdm
 
 from .checkpoint import DiskFullError
+from .config import CACHE_ENV, cache_setting, user_cache_folder
 from .in_memory import InMemoryImages
 from .processes import die_with_parent, process_alive
 
-CACHE_ENV = "GAN_TUTORIAL_CACHE"
-"""Folder for decoded-image caches; overrides the place next to the data."""
 
 CACHE_FORMAT = 2  # 2: 16-bit, float and transparent images decoded as viewers show them
 _CHUNK = 1 << 24  # bytes per step when checksumming
@@ -137,16 +136,11 @@ def _writable(folder: Path) -> bool:
     return os.access(probe, os.W_OK) and bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
-def user_cache_folder() -> Path:
-    """``$XDG_CACHE_HOME/gan_tutorial``, by default ``~/.cache/gan_tutorial``."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "gan_tutorial"
-
-
 def cache_folder(image_folder: Path) -> tuple[Path, str]:
     """Where the cache of ``image_folder`` goes, and why (a sentence for the learner)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser(), f"{CACHE_ENV} is set"
+    chosen = cache_setting()
+    if chosen is not None:
+        return chosen, f"{CACHE_ENV} is set"
     beside = image_folder.parent / ".cache" / "gan_tutorial"
     if _writable(beside):
         return beside, "next to the data"

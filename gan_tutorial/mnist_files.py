@@ -23,7 +23,7 @@ from torchvision import datasets
 
 from .dataset_errors import CorruptDatasetError
 from .hashing import file_hash
-from .image_cache import CACHE_ENV, user_cache_folder
+from .config import cache_setting, user_cache_folder
 
 # md5 and size of the extracted IDX files (decompressed from the .gz files that
 # torchvision's MNIST.resources checks).
@@ -47,7 +47,7 @@ def _md5(path: Path) -> str:
 
 
 def _verdict_store() -> Path:
-    base = Path(os.environ[CACHE_ENV]).expanduser() if os.environ.get(CACHE_ENV) else user_cache_folder()
+    base = cache_setting() or user_cache_folder()
     return base / "verified.json"
 
 

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import torch
 
+import gan_tutorial
+from gan_tutorial import config
 from gan_tutorial.config import DEVICE_ENV, QUICK_ENV, full_or_quick, quick_mode
 from gan_tutorial.runtime import get_device, seed_everything
 
@@ -120,3 +122,27 @@ def test_lesson_setting_one_switch(monkeypatch):
     monkeypatch.delenv(SETTING_ENV)
     with pytest.raises(ValueError, match="'medium' is not a setting"):
         lesson_setting("medium")
+
+
+def test_every_environment_variable_is_read_in_config():
+    """One door: data.py, image_cache.py and mnist_files.py used to read os.environ themselves
+    (torchrun's RANK/WORLD_SIZE are torchrun's, read where the process group is set up)."""
+    package = Path(gan_tutorial.__file__).parent
+    readers = sorted(p.name for p in package.glob("*.py")
+                     if ("os.environ" in p.read_text() or "getenv(" in p.read_text())
+                     and p.name not in ("config.py", "distributed.py"))
+    assert readers == []
+
+
+@pytest.mark.parametrize("variable, reader", [("GAN_TUTORIAL_DATA", "data_root_setting"),
+                                              ("GAN_TUTORIAL_CACHE", "cache_setting")])
+def test_folder_variables_blank_is_unset_and_a_file_is_refused(tmp_path, monkeypatch, variable, reader):
+    read = getattr(config, reader)
+    monkeypatch.setenv(variable, "   ")
+    assert read() is None
+    monkeypatch.setenv(variable, str(tmp_path))
+    assert read() == tmp_path
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv(variable, str(tmp_path / "file"))
+    with pytest.raises(NotADirectoryError, match=rf"{variable}=.*names a file, not a folder"):
+        read()
