@@ -66,7 +66,7 @@ def folder_setting(name: str) -> Path | None:
         return None
     path = Path(value).expanduser()
     if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{name}={value!r} names a file, not a folder: it must name a "
+        raise NotADirectoryError(f"{name}={value} names a file, not a folder: it must name a "
                                  f"folder. Point it at one, or leave it unset.")
     return path
 
