@@ -1,12 +1,13 @@
 # Two commands on a fresh machine (Python 3.10+ and make):
 #   make lab    install into .venv and open the tutorial in JupyterLab
 #   make test   install into .venv and run every test, notebooks included (quick mode)
+#   make test-fast   the unit tests only (no notebooks, browser, wheel or slow runs): under 2 minutes
 #   make assignments   write student versions (solutions stubbed out) to assignments/
 
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test assignments clean
+.PHONY: lab test test-fast assignments clean
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -22,6 +23,9 @@ lab: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest tests -m "not notebook and not browser and not slow" -p no:nbval
 
 # Student versions for a class; no nbgrader needed (docs/teaching.md)
 assignments: $(BIN)/.installed

@@ -30,7 +30,18 @@ def data_status() -> DataStatus:
     return _status
 
 
+# Test tiers: `make test-fast` runs what is none of these (the unit tests, under 2 minutes);
+# `make test` runs everything.
+SLOW_FILES = {"test_browser.py": "browser", "test_packaging.py": "slow", "test_distributed.py": "slow",
+              "test_missing_data.py": "slow", "test_publish_results.py": "slow"}  # whole suites / runs
+MARKERS = {"notebook": "executes a lesson notebook under nbval",
+           "browser": "drives JupyterLab in Chromium",
+           "slow": "builds a wheel, starts processes or trains for seconds (not in make test-fast)"}
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
     status = data_status()
     if in_ci() and status.missing:
         raise pytest.UsageError("CI=true and test data is missing:\n" + status.describe_missing())
@@ -44,7 +55,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Skip a lesson notebook whose dataset is missing (outside CI), with how to get it."""
     status = data_status()
     for item in items:
-        needs = NOTEBOOK_NEEDS.get(Path(str(item.fspath)).stem)
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebook)
+        elif path.name in SLOW_FILES:
+            item.add_marker(getattr(pytest.mark, SLOW_FILES[path.name]))
+        needs = NOTEBOOK_NEEDS.get(path.stem)
         if needs and needs in status.missing:
             item.add_marker(pytest.mark.skip(reason=status.missing[needs]))
 

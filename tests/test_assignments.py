@@ -131,6 +131,7 @@ def test_student_version_contains_no_solution_and_no_outputs(name, students):
     assert len(student.cells) == len(lesson(name).cells)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", LESSONS)
 def test_student_version_runs_until_the_first_exercise_and_shows_its_hint(name, students, tmp_path):
     from nbclient import NotebookClient

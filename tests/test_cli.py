@@ -260,6 +260,7 @@ def test_a_second_run_on_the_same_out_is_refused_until_the_first_is_gone(tmp_pat
     assert (out / "checkpoint.pt").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [("SIGTERM", 143), ("SIGINT", 130)])
 def test_a_signal_saves_then_exits_with_its_code_and_the_same_command_resumes(tmp_path, mnist_data, sig, code):
     """SIGTERM (kill, a scheduler's time limit) used to end a run with no message and lose its

@@ -414,6 +414,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
 def test_a_worker_dies_with_its_parent():
     """kill -9 during a cache build left decoding workers running for minutes."""
