@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -159,8 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="iterations between fixed-noise snapshots (frames of progress.gif)")
     train.add_argument("--seed", type=_seed, help="random seed (default: the lesson's)")
     train.add_argument("--device", help="cpu, cuda, cuda:1 or mps [default: the fastest available]")
-    train.add_argument("--precision", choices=PRECISIONS, default="auto",
-                       help="arithmetic precision for training; checkpoints stay fp32 [default: auto]")
+    train.add_argument("--precision", choices=PRECISIONS, default=None,
+                       help="arithmetic precision for training; checkpoints stay fp32 "
+                            "[default: the config's, auto]")
     train.add_argument("--max-minutes", type=_positive_float,
                        help="stop cleanly after this much training time, with a checkpoint")
     train.add_argument("--eval-every", type=_positive_int,
@@ -310,7 +312,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     try:
         config = resolve_config(args.lesson, args.setting).override(
             epochs=args.epochs, batch_size=args.batch_size, limit=args.limit,
-            snapshot_every=args.snapshot_every, seed=args.seed)
+            snapshot_every=args.snapshot_every, seed=args.seed, precision=args.precision)
     except ValueError as err:  # the flags' values: --seed, --epochs, ...
         raise CLIError(f"command-line flag: --{str(err).replace('_', '-')}") from None
     out = args.out or Path("runs") / f"lesson{config.lesson}_{config.setting}"
@@ -336,7 +338,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
     seed_everything(config.seed)
     G, D = build_models(config)
-    trainer = GANTrainer(G, D, device=device, precision=args.precision, **trainer_kwargs(config))
+    trainer = GANTrainer(G, D, device=device, **trainer_kwargs(config))
     trainer.resume_hint = "Run the same command again to resume."
     resumed = trainer.resume_if_possible(checkpoint)
     iterations_before = trainer.history.iterations
@@ -465,7 +467,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         "lesson": config.lesson, "title": LESSONS[config.lesson].title, "setting": config.setting,
         "config": config.to_dict(),
         "device": str(device), "world_size": world, "global_batch_size": config.batch_size * world,
-        "precision_requested": args.precision,
+        "precision_requested": config.precision,
         "precision": str(getattr(trainer, "precision", "fp32")),
         "torch_threads": torch.get_num_threads(),
         "epochs_done": history.epochs_done, "iterations": history.iterations,
@@ -518,9 +520,12 @@ def sample(args: argparse.Namespace) -> int:
     except (RuntimeError, ValueError) as err:
         raise CLIError(f"--device {args.device}: {err}") from None
     G, D = build_models(config)
-    trainer = GANTrainer(G, D, device=device, **trainer_kwargs(config))
+    # sampling runs in fp32 on any device, whatever the run trained in: no precision warning
+    trainer = GANTrainer(G, D, device=device, **{**trainer_kwargs(config), "precision": "fp32"})
     try:
-        trainer.load(path)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*was trained with other options")
+            trainer.load(path)
     except (RuntimeError, KeyError, ValueError, EOFError, OSError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CLIError(f"cannot load {path} as lesson {config.lesson}'s {config.generator}: "

@@ -117,6 +117,10 @@ class RunConfig:
     epochs: int
     snapshot_every: int | None
     augment: str | None = None  # DiffAugment policy applied to everything D sees, or None
+    precision: str = "auto"  # see gan_tutorial.precision; the CLI's --precision overrides it
+    g_loss: str = "non-saturating"  # or "minimax"
+    d_steps: int = 1  # D updates per G update
+    real_label: float = 1.0  # D's target for real images (0.9: one-sided label smoothing)
     eval_every: int | None = None  # iterations between quality evaluations (None: about 20)
     n_eval: int | None = None  # images per quality evaluation (None: 1,000 digits, 200 others)
 
@@ -142,6 +146,16 @@ class RunConfig:
                  + check.positive_int("snapshot_every", self.snapshot_every, allow_none=True)
                  + check.positive_int("eval_every", self.eval_every, allow_none=True)
                  + check.positive_int("n_eval", self.n_eval, allow_none=True))
+        from .precision import PRECISIONS
+        from .train import G_LOSSES
+
+        found += (check.choice("precision", self.precision, PRECISIONS)
+                  + check.choice("g_loss", self.g_loss, G_LOSSES)
+                  + check.positive_int("d_steps", self.d_steps))
+        if not (isinstance(self.real_label, (int, float)) and not isinstance(self.real_label, bool)
+                and 0.5 < self.real_label <= 1):
+            found.append(f"real_label must be a number in (0.5, 1] (0.9 is the usual smoothing), "
+                         f"got {self.real_label!r}")
         if not isinstance(self.dcgan_init, bool):
             found.append(f"dcgan_init must be true or false, got {self.dcgan_init!r}")
         if self.dataset in loaders:  # root, limit: their own settings, not data_kwargs
@@ -329,12 +343,15 @@ def build_models(config: RunConfig) -> tuple[nn.Module, nn.Module]:
 
 
 def trainer_kwargs(config: RunConfig) -> dict[str, Any]:
-    """The ``GANTrainer`` keyword arguments of a run (device and precision aside)."""
+    """The ``GANTrainer`` keyword arguments of a run (all but the device): the one way the
+    command line, the lessons and the notebooks build a trainer from a configuration."""
     from .augment import DiffAugment
 
     return {"lr": config.lr, "betas": tuple(config.betas),
             "d_loss_reduction": config.d_loss_reduction, "n_fixed": config.n_fixed,
-            "augment": DiffAugment(config.augment) if config.augment else None}
+            "augment": DiffAugment(config.augment) if config.augment else None,
+            "precision": config.precision, "g_loss": config.g_loss, "d_steps": config.d_steps,
+            "real_label": config.real_label}
 
 
 def load_dataset(config: RunConfig, root: str | None = None) -> Dataset:

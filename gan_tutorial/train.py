@@ -14,6 +14,7 @@ import copy
 import os
 import signal
 import time
+import warnings
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
@@ -138,6 +139,14 @@ class GANTrainer:
         # to False on every rank but 0: those ranks train but write and print nothing.
         self.is_main_process = True
         self.resume_hint = "Call fit() again to continue."  # the command line says its own
+
+    def options(self) -> dict:
+        """Every training option of this trainer, as saved in its checkpoints."""
+        group = self.opt_g.param_groups[0]
+        return {"lr": group["lr"], "betas": list(group["betas"]), "precision": self.precision,
+                "d_loss_reduction": self.d_loss_reduction, "g_loss": self.g_loss,
+                "d_steps": self.d_steps, "real_label": self.real_label,
+                "augment": None if self.augment is _no_augmentation else repr(self.augment)}
 
     @property
     def latent_shape(self) -> tuple[int, ...]:
@@ -451,6 +460,7 @@ class GANTrainer:
             "opt_d": self.opt_d.state_dict(),
             "fixed_noise": self.fixed_noise.cpu(),
             "history": self.history.state_dict(),
+            "options": self.options(),  # how it was trained: a resume says what differs
         }
         return save_checkpoint(path, state)  # tmp file + os.replace: a crash keeps the old one
 
@@ -498,7 +508,18 @@ class GANTrainer:
             opt.load_state_dict(saved)
         self.fixed_noise = noise.to(self.device)
         self.history = history
+        self._warn_about_changed_options(path, state.get("options") or {})
         return self.history
+
+    def _warn_about_changed_options(self, path: Path, saved: dict) -> None:
+        """Say which options of the checkpoint's run this trainer changes (they are used)."""
+        mine = self.options()
+        changed = [f"{key} {saved[key]!r} -> {mine[key]!r}" for key in mine
+                   if key in saved and saved[key] != mine[key]]
+        if changed:
+            warnings.warn(f"{path} was trained with other options; continuing with this trainer's: "
+                          f"{'; '.join(changed)}. Build the trainer with the checkpoint's values to "
+                          f"continue the run exactly as it was.", stacklevel=3)
 
     def resume_if_possible(self, path: str | os.PathLike) -> bool:
         """Load ``path`` when it exists; return whether a checkpoint was loaded.

@@ -8,6 +8,7 @@ import os
 import pickle
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -362,3 +363,28 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so_in_one_sentence(t
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
     monkeypatch.setattr(torch, "save", real_save)
+
+
+def test_the_checkpoint_records_every_training_option_and_a_resume_says_what_changed(tmp_path):
+    from gan_tutorial.augment import DiffAugment
+
+    path = tmp_path / "c.pt"
+    first = GANTrainer(FCGenerator(latent_dim=8, hidden=(16,)), FCDiscriminator(hidden=(16,), logits=True),
+                       device="cpu", precision="fp32", g_loss="minimax", d_steps=2, real_label=0.9,
+                       augment=DiffAugment("translation"))
+    first.save(path)
+    saved = torch.load(path, weights_only=True)["options"]
+    assert saved == {"lr": 2e-4, "betas": [0.5, 0.999], "precision": "fp32", "d_loss_reduction": "sum",
+                     "g_loss": "minimax", "d_steps": 2, "real_label": 0.9,
+                     "augment": "DiffAugment('translation')"}
+    same = GANTrainer(FCGenerator(latent_dim=8, hidden=(16,)), FCDiscriminator(hidden=(16,), logits=True),
+                      device="cpu", precision="fp32", g_loss="minimax", d_steps=2, real_label=0.9,
+                      augment=DiffAugment("translation"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same.load(path)  # nothing changed: no warning
+    other = GANTrainer(FCGenerator(latent_dim=8, hidden=(16,)), FCDiscriminator(hidden=(16,), logits=True),
+                       device="cpu", precision="fp32", d_steps=2, real_label=0.9)
+    with pytest.warns(UserWarning, match=r"g_loss 'minimax' -> 'non-saturating'; augment "
+                                         r"\"DiffAugment\('translation'\)\" -> None"):
+        other.load(path)

@@ -438,3 +438,15 @@ def test_a_full_disk_while_writing_pictures_is_one_line_naming_the_place(tmp_pat
     err = one_line_error(capsys)
     assert "No space left to write" in err and str(out) in err and "MB free" in err
     assert (out / "checkpoint.pt").is_file()  # what was saved before stays
+
+
+def test_the_run_records_its_trainer_options_and_a_resume_with_another_precision_warns(tmp_path, mnist_data, capsys):
+    out = tmp_path / "run"
+    args = ["train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu", "--out", out]
+    assert run_cli(*args, "--precision", "fp32") == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert {k: saved[k] for k in ("precision", "g_loss", "d_steps", "real_label", "augment")} == {
+        "precision": "fp32", "g_loss": "non-saturating", "d_steps": 1, "real_label": 1.0, "augment": None}
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["options"]["precision"] == "fp32"
+    with pytest.warns(UserWarning, match="precision 'fp32' -> 'bf16'"):
+        assert run_cli(*args[:-2], "--epochs", "3", "--precision", "bf16", "--out", out) == 0
