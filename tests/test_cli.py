@@ -450,3 +450,59 @@ def test_the_run_records_its_trainer_options_and_a_resume_with_another_precision
     assert torch.load(out / "checkpoint.pt", weights_only=True)["options"]["precision"] == "fp32"
     with pytest.warns(UserWarning, match="precision 'fp32' -> 'bf16'"):
         assert run_cli(*args[:-2], "--epochs", "3", "--precision", "bf16", "--out", out) == 0
+
+
+# ------------------------------------------------------------------------------ one line, never a traceback
+class _Code:
+    def __reduce__(self):
+        return (print, ("this ran while loading",))
+
+
+def _bad_checkpoint(kind: str, path: Path, good: bytes) -> None:
+    import pickle
+
+    if kind == "damaged":
+        path.write_bytes(good[:100] + bytes(200) + good[300:])
+    elif kind == "truncated":
+        path.write_bytes(good[: len(good) // 2])
+    elif kind == "newer format":
+        state = torch.load(path, weights_only=True)
+        state["format_version"] = 99
+        torch.save(state, path)
+    elif kind == "foreign":
+        torch.save({"model": torch.zeros(3)}, path)
+    elif kind == "pickle with code":
+        path.write_bytes(pickle.dumps({"generator": _Code()}))
+
+
+@pytest.mark.parametrize("kind", ["damaged", "truncated", "newer format", "foreign", "pickle with code"])
+def test_a_bad_checkpoint_in_out_is_one_line_and_left_as_it_is(tmp_path, mnist_data, capsys, kind):
+    out = tmp_path / "run"
+    args = ["train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu", "--out", out]
+    assert run_cli(*args) == 0
+    capsys.readouterr()
+    checkpoint = out / "checkpoint.pt"
+    _bad_checkpoint(kind, checkpoint, checkpoint.read_bytes())
+    bad = checkpoint.read_bytes()
+    assert run_cli(*args[:-2], "--epochs", "3", "--out", out) == 1
+    err = one_line_error(capsys)
+    assert str(checkpoint) in err
+    assert "this ran while loading" not in capsys.readouterr().out
+    assert checkpoint.read_bytes() == bad  # never overwritten by a fresh start
+
+
+@pytest.mark.parametrize("setup, words", [
+    (lambda tmp, mp: None, "precision 'fp16' needs a CUDA GPU"),
+    (lambda tmp, mp: (tmp.joinpath("cachefile").write_text("x"), mp.setenv("GAN_TUTORIAL_CACHE", str(tmp / "cachefile"))),
+     "GAN_TUTORIAL_CACHE="),
+    (lambda tmp, mp: (tmp.joinpath("rootfile").write_text("x"), mp.setenv("GAN_TUTORIAL_DATA", str(tmp / "rootfile"))),
+     "GAN_TUTORIAL_DATA="),
+])
+def test_library_errors_reach_the_command_line_as_one_line(tmp_path, monkeypatch, capsys, mnist_data, setup, words):
+    setup(tmp_path, monkeypatch)
+    extra = ["--precision", "fp16"] if "fp16" in words else []
+    lesson = "04" if "CACHE" in words else "01"
+    code = run_cli("train", lesson, "--setting", "quick", "--no-eval", "--device", "cpu",
+                   "--out", tmp_path / "run", *extra)
+    assert code in (1, 2)
+    assert words in one_line_error(capsys)
