@@ -58,14 +58,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, low: int, high: int | None = None) -> int:
+    """An argparse type: a whole number from ``low`` (to ``high``), else a message saying so."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        allowed = f"from {low} to {high:,}" if high is not None else f">= {low}"
+        raise argparse.ArgumentTypeError(f"must be a whole number {allowed}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1)
 
 
 def _positive_float(text: str) -> float:
@@ -104,13 +110,7 @@ def _image_file(text: str) -> Path:
 def _seed(text: str) -> int:
     from .config_check import SEED_RANGE
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not SEED_RANGE[0] <= value <= SEED_RANGE[1]:
-        raise argparse.ArgumentTypeError(f"must be from {SEED_RANGE[0]} to {SEED_RANGE[1]:,}, got {value}")
-    return value
+    return _whole_number(text, *SEED_RANGE)
 
 
 def _sample_in_batches(trainer, n: int, seed: int) -> torch.Tensor:

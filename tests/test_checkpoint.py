@@ -83,11 +83,16 @@ def test_save_is_versioned_and_leaves_no_tmp(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt"]
 
 
-def test_interrupted_save_keeps_the_old_checkpoint_and_no_tmp(tmp_path, monkeypatch):
+def saved_once(tmp_path: Path):
+    """A trained trainer, the checkpoint it wrote to tmp_path/c.pt, and that file's bytes."""
     path = tmp_path / "c.pt"
     trainer = trained(fc_trainer())
     trainer.save(path)
-    before = path.read_bytes()
+    return trainer, path, path.read_bytes()
+
+
+def test_interrupted_save_keeps_the_old_checkpoint_and_no_tmp(tmp_path, monkeypatch):
+    trainer, path, before = saved_once(tmp_path)
     real_save = torch.save
 
     def save_then_ctrl_c(obj, f, *args, **kwargs):
@@ -341,10 +346,7 @@ def test_load_keeps_this_machines_optimizer_implementation(tmp_path):
 def test_a_full_disk_keeps_the_previous_checkpoint_and_says_so_in_one_sentence(tmp_path, monkeypatch):
     """torch.save on a full disk: 'RuntimeError: [enforce fail at inline_container.cc:672] ...
     unexpected pos', with Errno 28 buried in a 30-line traceback."""
-    path = tmp_path / "c.pt"
-    trainer = trained(fc_trainer())
-    trainer.save(path)
-    before = path.read_bytes()
+    trainer, path, before = saved_once(tmp_path)
     real_save = torch.save
 
     def save_on_a_full_disk(obj, f, *args, **kwargs):

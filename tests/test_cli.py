@@ -354,8 +354,8 @@ def test_a_config_file_in_another_encoding_says_to_save_it_as_utf8(tmp_path, cap
 
 
 def test_bad_flags_name_themselves(tmp_path, capsys):
-    for args, words in ((["train", "01", "--seed", "-1"], "--seed: must be from 0"),
-                        (["train", "01", "--seed", str(2**70)], "--seed: must be from 0"),
+    for args, words in ((["train", "01", "--seed", "-1"], "--seed: must be a whole number from 0"),
+                        (["train", "01", "--seed", str(2**70)], "--seed: must be a whole number from 0"),
                         (["sample", tmp_path, "-n", "10000000"], "-n: at most 2,500 images"),
                         (["sample", tmp_path, "-o", tmp_path], "is a folder: give a file name"),
                         (["sample", tmp_path, "-o", tmp_path / "grid"], "has no image extension")):
