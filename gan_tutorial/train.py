@@ -16,6 +16,7 @@ import signal
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -69,6 +70,33 @@ def _format_minutes(minutes: float) -> str:
     if minutes < 60:
         return f"{minutes:.0f} min"
     return f"{int(minutes // 60)} h {minutes % 60:.0f} min"
+
+
+@dataclass
+class _Run:
+    """What one call of ``fit`` needs between its pieces: its schedules, bar and buffer."""
+
+    loader_length: int
+    epochs: int
+    snapshot_every: int | None
+    print_every: int | None
+    evaluate: Evaluator | None
+    eval_every: int | None
+    max_minutes: float | None
+    checkpoint: str | os.PathLike | None
+    bar: tqdm
+    buffer: StatBuffer
+    started: float = field(default_factory=time.monotonic)
+    stats: dict[str, float] | None = None  # the last recorded iteration
+
+    def out_of_time(self) -> bool:
+        return self.max_minutes is not None and time.monotonic() > self.started + 60 * self.max_minutes
+
+
+def _bar_text(stats: dict[str, float], epoch: int, epochs: int) -> dict[str, str]:
+    return {"epoch": f"{epoch + 1}/{epochs}", "Loss_D": f"{stats['loss_d']:.3f}",
+            "Loss_G": f"{stats['loss_g']:.3f}", "D(x)": f"{stats['d_x']:.2f}",
+            "D(G(z))": f"{stats['d_g_z1']:.2f}/{stats['d_g_z2']:.2f}"}
 
 
 class GANTrainer:
@@ -316,6 +344,39 @@ class GANTrainer:
         when a loss turns NaN (then the last checkpoint is kept as it was). Calling ``fit``
         again carries on.
         """
+        run = self._start_run(loader, epochs, snapshot_every, checkpoint, sample_dir, print_every,
+                              progress, evaluate, eval_every, max_minutes)
+        h = self.history
+        try:
+            with terminate_as_interrupt():  # SIGTERM (kill, a scheduler) stops like Ctrl-C
+                while h.epochs_done < epochs and h.stop_reason is None:
+                    epoch = h.epochs_done
+                    for i, batch in self._batches_left(loader, epoch):
+                        run.buffer.add(epoch, self._checked_step(batch, run.buffer, epoch))  # one step
+                        run.bar.update(1)
+                        self._after_step(run, epoch, i)  # log, snapshot, evaluate when due
+                        if run.out_of_time():
+                            h.stop_reason = "time budget"
+                            run.bar.total = run.bar.n  # the run ends as asked: a full bar
+                            break
+                    run.buffer.flush(h)
+                    if h.stop_reason is None:
+                        h.epochs_done = epoch + 1
+                        self._end_of_epoch(epoch, epochs, checkpoint, sample_dir)
+        except KeyboardInterrupt as stop:  # Ctrl-C, the stop button, or SIGTERM
+            h.interrupted = True
+            h.stop_reason = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        except TrainingDivergedError as err:
+            raise self._diverged(err, run) from None
+        finally:
+            run.bar.close()
+        self._finish_run(run)
+        return h
+
+    # ------------------------------------------------------------ the loop's pieces
+    def _start_run(self, loader, epochs, snapshot_every, checkpoint, sample_dir, print_every,
+                   progress, evaluate, eval_every, max_minutes) -> "_Run":
+        """Check fit's arguments, then set up the progress bar and the iteration-0 pictures."""
         if len(loader) == 0:
             raise ValueError("The data loader yields no batches: the dataset is smaller than "
                              "one batch (with drop_last). Use more data or a smaller batch.")
@@ -329,87 +390,82 @@ class GANTrainer:
             check_writable(checkpoint)  # fail now, not after the first epoch
         h = self.history
         h.interrupted, h.stop_reason = False, None
-        started = time.monotonic()
-        deadline = None if max_minutes is None else started + 60 * max_minutes
-        buffer = StatBuffer(every=20 if self.device.type == "cuda" else 1)
-        remaining = self._remaining(loader, epochs)
-        bar = tqdm(total=h.iterations + remaining, initial=h.iterations, desc="training",
-                   unit="it", disable=not (progress and self.is_main_process), dynamic_ncols=True)
+        bar = tqdm(total=h.iterations + self._remaining(loader, epochs), initial=h.iterations,
+                   desc="training", unit="it", dynamic_ncols=True,
+                   disable=not (progress and self.is_main_process))
+        run = _Run(loader_length=len(loader), epochs=epochs, snapshot_every=snapshot_every,
+                   print_every=print_every, evaluate=evaluate, eval_every=eval_every,
+                   max_minutes=max_minutes, checkpoint=checkpoint, bar=bar,
+                   buffer=StatBuffer(every=20 if self.device.type == "cuda" else 1))
         if not h.snapshot_iterations:
             self.snapshot()  # iteration 0: what the untrained generator draws
         if evaluate is not None and not h.metric_iterations:
             self.evaluate(evaluate)
         self.G.train()
         self.D.train()
-        with terminate_as_interrupt():  # SIGTERM (kill, a scheduler) stops like Ctrl-C
-            try:
-                while h.epochs_done < epochs and h.stop_reason is None:
-                    epoch = h.epochs_done
-                    if hasattr(getattr(loader, "sampler", None), "set_epoch"):
-                        loader.sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
-                    done_before = h.iterations_in(epoch)  # > 0 when resuming mid-epoch
-                    for i, batch in enumerate(islice(loader, max(0, len(loader) - done_before)), done_before):
-                        buffer.add(epoch, self._checked_step(batch, buffer, epoch))
-                        bar.update(1)
-                        it = h.iterations + len(buffer)
-                        due_print = print_every and (i % print_every == 0 or i == len(loader) - 1)
-                        due_snapshot = snapshot_every and it % snapshot_every == 0
-                        due_eval = evaluate is not None and it % eval_every == 0
-                        if len(buffer) >= buffer.every or due_print or due_snapshot or due_eval:
-                            stats = buffer.flush(h)
-                            bar.set_postfix({"epoch": f"{epoch + 1}/{epochs}", "Loss_D": f"{stats['loss_d']:.3f}",
-                                             "Loss_G": f"{stats['loss_g']:.3f}", "D(x)": f"{stats['d_x']:.2f}",
-                                             "D(G(z))": f"{stats['d_g_z1']:.2f}/{stats['d_g_z2']:.2f}"},
-                                            refresh=False)
-                        if due_print and self.is_main_process:
-                            tqdm.write(f"[{epoch + 1}/{epochs}][{i}/{len(loader)}] Loss_D: {stats['loss_d']:.4f} "
-                                       f"Loss_G: {stats['loss_g']:.4f} D(x): {stats['d_x']:.4f} "
-                                       f"D(G(z)): {stats['d_g_z1']:.4f} / {stats['d_g_z2']:.4f}")
-                        if due_snapshot:
-                            self.snapshot()
-                        if due_eval:
-                            self.evaluate(evaluate)
-                        if deadline is not None and time.monotonic() > deadline:
-                            h.stop_reason = "time budget"
-                            bar.total = bar.n  # the run ends as asked: a full bar, not a failed one
-                            break
-                    buffer.flush(h)
-                    if h.stop_reason is None:
-                        h.epochs_done = epoch + 1
-                        self._end_of_epoch(epoch, epochs, checkpoint, sample_dir)
-            except KeyboardInterrupt as stop:  # Ctrl-C, the stop button, or SIGTERM
-                h.interrupted, h.stop_reason = True, "terminated" if isinstance(stop, Terminated) else "interrupted"
-            except TrainingDivergedError as err:
-                h.train_seconds += time.monotonic() - started
-                kept = (f"{checkpoint} was not overwritten and holds the last finite weights"
-                        if checkpoint is not None and Path(checkpoint).is_file() else "nothing was saved")
-                raise TrainingDivergedError(
-                    f"Training diverged: {err}. It stopped there and {kept}. Likely causes: a learning "
-                    f"rate too high for this model (lr = {self.opt_g.param_groups[0]['lr']:g}; try a "
-                    f"tenth of it) or NaN/inf values in the data. Lower lr, then load the checkpoint "
-                    f"into a new trainer and continue.") from None
-            finally:
-                bar.close()
-        buffer.flush(h)  # the updates done before an interrupt are part of the history
+        return run
+
+    def _batches_left(self, loader: DataLoader, epoch: int):
+        """(index in the epoch, batch) for the batches of ``epoch`` not trained yet (a resumed
+        run may stop mid-epoch)."""
+        if hasattr(getattr(loader, "sampler", None), "set_epoch"):
+            loader.sampler.set_epoch(epoch)  # a DistributedSampler reshuffles per epoch
+        done = self.history.iterations_in(epoch)
+        return enumerate(islice(loader, max(0, len(loader) - done)), done)
+
+    def _after_step(self, run: "_Run", epoch: int, i: int) -> None:
+        """The schedules: statistics to the bar, a printed line, a snapshot, an evaluation."""
+        it = self.history.iterations + len(run.buffer)
+        due_print = run.print_every and (i % run.print_every == 0 or i == run.loader_length - 1)
+        due_snapshot = run.snapshot_every and it % run.snapshot_every == 0
+        due_eval = run.evaluate is not None and it % run.eval_every == 0
+        if len(run.buffer) >= run.buffer.every or due_print or due_snapshot or due_eval:
+            run.stats = run.buffer.flush(self.history)
+            run.bar.set_postfix(_bar_text(run.stats, epoch, run.epochs), refresh=False)
+        if due_print and self.is_main_process:
+            s = run.stats
+            tqdm.write(f"[{epoch + 1}/{run.epochs}][{i}/{run.loader_length}] Loss_D: {s['loss_d']:.4f} "
+                       f"Loss_G: {s['loss_g']:.4f} D(x): {s['d_x']:.4f} "
+                       f"D(G(z)): {s['d_g_z1']:.4f} / {s['d_g_z2']:.4f}")
+        if due_snapshot:
+            self.snapshot()
+        if due_eval:
+            self.evaluate(run.evaluate)
+
+    def _diverged(self, err: TrainingDivergedError, run: "_Run") -> TrainingDivergedError:
+        """The error fit raises when a loss turned NaN: where, what was kept, what to do."""
+        self.history.train_seconds += time.monotonic() - run.started
+        checkpoint = run.checkpoint
+        kept = (f"{checkpoint} was not overwritten and holds the last finite weights"
+                if checkpoint is not None and Path(checkpoint).is_file() else "nothing was saved")
+        return TrainingDivergedError(
+            f"Training diverged: {err}. It stopped there and {kept}. Likely causes: a learning "
+            f"rate too high for this model (lr = {self.opt_g.param_groups[0]['lr']:g}; try a "
+            f"tenth of it) or NaN/inf values in the data. Lower lr, then load the checkpoint "
+            f"into a new trainer and continue.")
+
+    def _finish_run(self, run: "_Run") -> None:
+        """Record what is left, take the last snapshot and evaluation, save, say why it stopped."""
+        h = self.history
+        run.buffer.flush(h)  # the updates done before an interrupt are part of the history
         with deferred_interrupt() as interrupted_again:  # a second Ctrl-C must not cut the save
             if h.snapshot_iterations[-1] != h.iterations:
                 self.snapshot()
-            if evaluate is not None and h.metric_iterations[-1] != h.iterations:
-                self.evaluate(evaluate)
-            h.train_seconds += time.monotonic() - started
-            if checkpoint is not None and self.is_main_process:
-                self.save(checkpoint)
+            if run.evaluate is not None and h.metric_iterations[-1] != h.iterations:
+                self.evaluate(run.evaluate)
+            h.train_seconds += time.monotonic() - run.started
+            if run.checkpoint is not None and self.is_main_process:
+                self.save(run.checkpoint)
         if interrupted_again:
             h.interrupted = True
             h.stop_reason = "terminated" if signal.SIGTERM in interrupted_again else "interrupted"
         if h.stop_reason and self.is_main_process:
             why = {"interrupted": "Interrupted", "terminated": "Stopped by SIGTERM",
-                   "time budget": f"Time budget of {_format_minutes(max_minutes or 0)} used up"}
-            tqdm.write(f"{why[h.stop_reason]} after {h.iterations} iterations "
-                       f"({h.epochs_done} of {epochs} epochs complete); the models keep what they "
-                       f"learned{f' and are saved in {checkpoint}' if checkpoint else ''}. "
+                   "time budget": f"Time budget of {_format_minutes(run.max_minutes or 0)} used up"}
+            saved = f" and are saved in {run.checkpoint}" if run.checkpoint else ""
+            tqdm.write(f"{why[h.stop_reason]} after {h.iterations} iterations ({h.epochs_done} of "
+                       f"{run.epochs} epochs complete); the models keep what they learned{saved}. "
                        f"{self.resume_hint}")
-        return h
 
     def _checked_step(self, batch, buffer: StatBuffer, epoch: int) -> dict[str, torch.Tensor]:
         """``train_step`` on a loader's batch; a probability that is NaN counts as divergence."""

@@ -274,9 +274,10 @@ def test_a_signal_saves_then_exits_with_its_code_and_the_same_command_resumes(tm
     env = {**os.environ, "GAN_TUTORIAL_DATA": str(mnist_data), "OMP_NUM_THREADS": "1"}
     run = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
-    deadline = time.monotonic() + 120
-    while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 600  # a loaded machine can take minutes to import torch
+    while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.2)  # the first epoch's checkpoint: training is under way
+    assert (out / "checkpoint.pt").exists(), "training never started"
     run.send_signal(getattr(signal, sig))
     output, _ = run.communicate(timeout=120)
     assert run.returncode == code, output
