@@ -344,8 +344,8 @@ class GANTrainer:
         when a loss turns NaN (then the last checkpoint is kept as it was). Calling ``fit``
         again carries on.
         """
-        run = self._start_run(loader, epochs, snapshot_every, checkpoint, sample_dir, print_every,
-                              progress, evaluate, eval_every, max_minutes)
+        run = self._start_run(loader, epochs, snapshot_every, checkpoint, print_every, progress,
+                              evaluate, eval_every, max_minutes)
         h = self.history
         try:
             with terminate_as_interrupt():  # SIGTERM (kill, a scheduler) stops like Ctrl-C
@@ -374,8 +374,8 @@ class GANTrainer:
         return h
 
     # ------------------------------------------------------------ the loop's pieces
-    def _start_run(self, loader, epochs, snapshot_every, checkpoint, sample_dir, print_every,
-                   progress, evaluate, eval_every, max_minutes) -> "_Run":
+    def _start_run(self, loader, epochs, snapshot_every, checkpoint, print_every, progress,
+                   evaluate, eval_every, max_minutes) -> "_Run":
         """Check fit's arguments, then set up the progress bar and the iteration-0 pictures."""
         if len(loader) == 0:
             raise ValueError("The data loader yields no batches: the dataset is smaller than "
