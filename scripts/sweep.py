@@ -85,7 +85,7 @@ def judge(metrics: dict[str, float], criterion: Criterion, look: dict | None = N
         if look is None:
             return ("fail" if failures else "needs a look"), failures
         if not look.get("pass"):
-            failures.append(f"looks: {look.get('saw', 'no')}")
+            failures.append("not what the look asks for")
     return ("fail" if failures else "pass"), failures
 
 
@@ -131,7 +131,8 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
     for name in names:
         run = folder / name
         if not (run / "summary.json").is_file():
-            rows.append({"name": name, "verdict": "did not finish", "reasons": [], "metrics": {}})
+            verdict = "stopped before the end" if run.is_dir() else "not run yet"
+            rows.append({"name": name, "verdict": verdict, "reasons": [], "metrics": {}})
             continue
         summary = json.loads((run / "summary.json").read_text())
         verdict, reasons = judge(summary["metrics"], CRITERIA[lesson], looks.get(name))
@@ -157,16 +158,16 @@ def _quality(metrics: dict[str, float]) -> str:
 def table(lesson: str, setting: str, rows: list[dict]) -> str:
     """The Markdown table of a sweep, with the criterion and pass counts."""
     lines = [f"Pass criterion (lesson {lesson}, {setting} setting): {CRITERIA[lesson].text()}.", "",
-             "| run | precision | seed | minutes | iterations | quality | verdict | seen |",
+             "| run | precision | seed | minutes (threads) | iterations | quality | verdict | what a person saw |",
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         if "seed" not in row:
-            lines.append(f"| {row['name']} | | | | | | did not finish | |")
+            lines.append(f"| {row['name']} | | | | | | {row['verdict']} | |")
             continue
         why = f" ({'; '.join(row['reasons'])})" if row["reasons"] else ""
-        lines.append(f"| {row['name']} | {row['precision']} | {row['seed']} | {row['minutes']:.1f} | "
-                     f"{row['iterations']:,} | {_quality(row['metrics'])} | {row['verdict']}{why} | "
-                     f"{row['saw']} |")
+        lines.append(f"| {row['name']} | {row['precision']} | {row['seed']} | {row['minutes']:.1f} "
+                     f"({row['threads']}) | {row['iterations']:,} | {_quality(row['metrics'])} | "
+                     f"{row['verdict']}{why} | {row['saw']} |")
     lines.append("")
     for precision in sorted({row.get("precision") for row in rows if "seed" in row}):
         mine = [row for row in rows if row.get("precision") == precision]
