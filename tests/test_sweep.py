@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("sweep", REPO / "scripts" / "sweep.py")
 sweep = importlib.util.module_from_spec(spec)
+sys.modules["sweep"] = sweep  # its dataclass looks itself up there
 spec.loader.exec_module(sweep)
 
 
