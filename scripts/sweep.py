@@ -201,7 +201,7 @@ def contact_sheet(rows: list[dict], path: Path, columns: int = 4) -> None:
         ax.set_title(f"{row['precision']} seed {row['seed']}\n{_quality(row['metrics'])}\n{row['verdict']}",
                      fontsize=8, color=colour)
     fig.tight_layout()
-    fig.savefig(path, dpi=72)
+    fig.savefig(path, dpi=72, bbox_inches="tight")
     plt.close(fig)
 
 
