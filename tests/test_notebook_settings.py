@@ -97,3 +97,53 @@ def test_class_setting_does_the_same_work_on_a_sample_and_on_the_whole_dataset(l
         updates.append(len(loader) * cfg.epochs)
     assert updates[0] == updates[1] == LESSONS[lesson].settings["class"].iterations
     assert 300 <= updates[0] <= 40_000  # a class period's work, not a full run's
+
+
+# ------------------------------------------------------------------ trainer and model arguments
+TRAINER_OPTIONS = ("lr", "betas", "d_loss_reduction", "n_fixed", "g_loss", "d_steps", "real_label")
+LESSON_OF = {"01_fc_gan_mnist": "01", "02_dcgan_mnist": "02", "03_dcgan_celeba": "03",
+             "04_dcgan_pokemon": "04"}
+
+
+def literal_arguments(source: str, callee: str) -> list[dict]:
+    """The keyword arguments written as literals in every call of ``callee`` in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == callee:
+            values = {}
+            for keyword in node.keywords:
+                try:
+                    values[keyword.arg] = ast.literal_eval(keyword.value)
+                except ValueError:
+                    pass  # cfg.lr, a variable: read from the preset or built on the page
+            found.append(values)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(LESSON_OF))
+def test_every_trainer_and_discriminator_of_a_lesson_matches_its_preset(name):
+    """Values typed on the page (lr=2e-4, logits=True) must be the preset's: a change to the
+    preset that the notebook did not follow would make the CLI and the notebook train apart."""
+    cfg = preset(LESSON_OF[name], "class").to_dict()
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    source = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    differing = []
+    for call in literal_arguments(source, "GANTrainer"):
+        for key in TRAINER_OPTIONS:
+            if key in call and list(np_tuple(call[key])) != list(np_tuple(cfg[key])):
+                differing.append(f"GANTrainer({key}={call[key]!r}), preset {cfg[key]!r}")
+    for call in literal_arguments(source, cfg["discriminator"]):
+        for key in ("logits", "first_batch_norm"):
+            if cfg["discriminator_kwargs"].get(key, False) != call.get(key, False):
+                differing.append(f"{cfg['discriminator']}({key}={call.get(key, False)!r}), preset "
+                                 f"{cfg['discriminator_kwargs'].get(key, False)!r}")
+    assert not differing, f"{name} differs from its preset: {differing}"
+
+
+def np_tuple(value):
+    return value if isinstance(value, (list, tuple)) else [value]
+
+
+def test_the_argument_reader_sees_literals_and_leaves_expressions():
+    calls = literal_arguments("GANTrainer(G, D, lr=0.005, betas=cfg.betas, n_fixed=100)", "GANTrainer")
+    assert calls == [{"lr": 0.005, "n_fixed": 100}]
