@@ -34,6 +34,7 @@ from .image_cache import (CachedImageFolder, UnreadableImageError, find_unreadab
                           image_samples, read_image)
 from .in_memory import InMemoryImages, collate_batch
 from .mnist_files import check_mnist_files
+from .processes import die_with_parent
 
 CELEBA_PAGE = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CELEBA_GDRIVE_ID = "0B7EVK8r0v71pZjFTYXZWM3FlRnM"  # img_align_celeba.zip, as torchvision uses
@@ -386,6 +387,7 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = True,
                       sampler=sampler, drop_last=drop_last, num_workers=num_workers,
                       collate_fn=collate_batch if batched else None,
                       persistent_workers=num_workers > 0,
+                      worker_init_fn=die_with_parent if num_workers > 0 else None,
                       pin_memory=device is not None and torch.device(device).type == "cuda")
 
 

@@ -241,3 +241,11 @@ def test_cache_keeps_uint8_memory_map(folder):
     array = np.load(cached.cache_path, mmap_mode="r")
     assert array.shape == (len(cached), 3, 16, 16)
     assert np.array_equal(array, cached.images.numpy())
+
+
+def test_loader_workers_die_with_their_parent(folder):
+    from gan_tutorial.processes import die_with_parent
+
+    loader = make_loader(load_image_folder(folder, image_size=16, cache=False), batch_size=2, num_workers=1)
+    assert loader.worker_init_fn is die_with_parent
+    assert make_loader(load_image_folder(folder, image_size=16), batch_size=2).num_workers == 0
