@@ -133,7 +133,7 @@ def test_every_trainer_and_discriminator_of_a_lesson_matches_its_preset(name):
             if key in call and list(np_tuple(call[key])) != list(np_tuple(cfg[key])):
                 differing.append(f"GANTrainer({key}={call[key]!r}), preset {cfg[key]!r}")
     for call in literal_arguments(source, cfg["discriminator"]):
-        for key in ("logits", "first_batch_norm"):
+        for key in ("logits", "first_batch_norm", "dropout"):
             if cfg["discriminator_kwargs"].get(key, False) != call.get(key, False):
                 differing.append(f"{cfg['discriminator']}({key}={call.get(key, False)!r}), preset "
                                  f"{cfg['discriminator_kwargs'].get(key, False)!r}")
