@@ -23,8 +23,12 @@ from typing import Any
 from torch import nn
 from torch.utils.data import Dataset
 
+from . import config_check as check
 from . import data, models
+from .augment import DiffAugment
 from .config import SETTINGS
+from .precision import PRECISIONS
+from .train import G_LOSSES
 
 
 @dataclass(frozen=True)
@@ -126,9 +130,6 @@ class RunConfig:
 
     def problems(self) -> list[str]:
         """Every field that has a value this run cannot use, one sentence each."""
-        from . import config_check as check
-        from .augment import DiffAugment
-
         loaders = {"mnist": data.load_mnist, "celeba": data.load_celeba,
                    "pokemon": data.load_pokemon, "image_folder": data.load_image_folder}
         found = (check.choice("lesson", self.lesson, tuple(LESSONS))
@@ -145,13 +146,10 @@ class RunConfig:
                  + check.positive_int("epochs", self.epochs, minimum=0)
                  + check.positive_int("snapshot_every", self.snapshot_every, allow_none=True)
                  + check.positive_int("eval_every", self.eval_every, allow_none=True)
-                 + check.positive_int("n_eval", self.n_eval, allow_none=True))
-        from .precision import PRECISIONS
-        from .train import G_LOSSES
-
-        found += (check.choice("precision", self.precision, PRECISIONS)
-                  + check.choice("g_loss", self.g_loss, G_LOSSES)
-                  + check.positive_int("d_steps", self.d_steps))
+                 + check.positive_int("n_eval", self.n_eval, allow_none=True)
+                 + check.choice("precision", self.precision, PRECISIONS)
+                 + check.choice("g_loss", self.g_loss, G_LOSSES)
+                 + check.positive_int("d_steps", self.d_steps))
         if not (isinstance(self.real_label, (int, float)) and not isinstance(self.real_label, bool)
                 and 0.5 < self.real_label <= 1):
             found.append(f"real_label must be a number in (0.5, 1] (0.9 is the usual smoothing), "
@@ -348,8 +346,6 @@ def build_models(config: RunConfig) -> tuple[nn.Module, nn.Module]:
 def trainer_kwargs(config: RunConfig) -> dict[str, Any]:
     """The ``GANTrainer`` keyword arguments of a run (all but the device): the one way the
     command line, the lessons and the notebooks build a trainer from a configuration."""
-    from .augment import DiffAugment
-
     return {"lr": config.lr, "betas": tuple(config.betas),
             "d_loss_reduction": config.d_loss_reduction, "n_fixed": config.n_fixed,
             "augment": DiffAugment(config.augment) if config.augment else None,
