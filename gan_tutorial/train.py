@@ -480,15 +480,22 @@ class GANTrainer:
 
     def _end_of_epoch(self, epoch: int, epochs: int, checkpoint: str | os.PathLike | None,
                       sample_dir: str | os.PathLike | None) -> None:
-        """Per-epoch files: a sample grid, and a checkpoint (the last one is saved by fit)."""
+        """Per-epoch files: a sample grid, and a checkpoint (the last one is saved by fit).
+
+        Ctrl-C or SIGTERM while they are written is held until they are complete, then stops
+        the run: cut inside ``torch.save`` it would surface as a RuntimeError ("unexpected pos").
+        """
         if not self.is_main_process:
             return
-        if sample_dir is not None:
-            Path(sample_dir).mkdir(parents=True, exist_ok=True)
-            save_image(self.sample(self.fixed_noise), Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
-                       nrow=8, normalize=True, value_range=(-1, 1))
-        if checkpoint is not None and epoch + 1 < epochs:
-            self.save(checkpoint)
+        with deferred_interrupt() as interrupted:
+            if sample_dir is not None:
+                Path(sample_dir).mkdir(parents=True, exist_ok=True)
+                save_image(self.sample(self.fixed_noise), Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
+                           nrow=8, normalize=True, value_range=(-1, 1))
+            if checkpoint is not None and epoch + 1 < epochs:
+                self.save(checkpoint)
+        if interrupted:
+            raise Terminated() if signal.SIGTERM in interrupted else KeyboardInterrupt()
 
 
     # ------------------------------------------------------------ checkpoints

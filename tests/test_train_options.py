@@ -2,6 +2,7 @@
 time budget and estimate, evaluation, one progress bar, the NaN guard, Ctrl-C during the save."""
 from __future__ import annotations
 
+import io
 import math
 import os
 import signal
@@ -398,6 +399,42 @@ def test_ctrl_c_during_the_final_save_is_held_until_the_save_is_done(tmp_path):
     assert history.interrupted and history.iterations == 5
     assert tiny_trainer().load(tmp_path / "c.pt").iterations == 5
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no stale .tmp
+
+
+class _SignalMidWrite(io.RawIOBase):
+    """A file torch.save writes through, which sends ``sig`` to this process at its 3rd write."""
+
+    def __init__(self, target, sig) -> None:
+        self.target, self.sig, self.writes = target, sig, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.writes += 1
+        if self.writes == 3:
+            os.kill(os.getpid(), self.sig)
+        return self.target.write(data)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_inside_an_epochs_save_waits_for_it_then_stops(tmp_path, monkeypatch, sig):
+    """A signal handled inside torch.save's writer surfaced as 'RuntimeError: [enforce fail at
+    inline_container.cc:672] . unexpected pos' and the CLI reported an error (seen in CI)."""
+    real_save, signalled = torch.save, []
+
+    def save_signalled_midway(obj, f, *args, **kwargs):
+        if not signalled:  # the end of epoch 1, inside the loop
+            signalled.append(True)
+            return real_save(obj, _SignalMidWrite(f, sig), *args, **kwargs)
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", save_signalled_midway)
+    history = tiny_trainer().fit(loader(), epochs=3, checkpoint=tmp_path / "c.pt", progress=False)
+    assert signalled and history.interrupted and history.iterations == 5 and history.epochs_done == 1
+    assert history.stop_reason == ("terminated" if sig == signal.SIGTERM else "interrupted")
+    assert tiny_trainer().load(tmp_path / "c.pt").iterations == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
 
 
 def test_a_run_that_used_its_time_budget_ends_with_a_full_bar(monkeypatch):
