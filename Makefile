@@ -25,7 +25,7 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest tests -m "not notebook and not browser and not slow" -p no:nbval
+	$(BIN)/python -m pytest tests -m "not notebook and not browser and not slow"
 
 # Student versions for a class; no nbgrader needed (docs/teaching.md)
 assignments: $(BIN)/.installed

@@ -126,3 +126,20 @@ def test_notebook_shows_what_every_lesson_must(name):
     assert re.search(r"plot_(training|losses)\(", source)
     assert re.search(r"plot_(training|d_outputs)\(", source)
     assert "full_or_quick(" in source, "quick mode must shrink the run"
+
+
+def test_make_test_fast_collects_the_unit_tests_only():
+    """The fast tier's command (Makefile) must run: it once failed on nbval's addopts."""
+    import subprocess
+    import sys
+
+    repo = NOTEBOOKS.parent
+    command = [line.strip().split("-m pytest", 1)[1] for line in (repo / "Makefile").read_text().splitlines()
+               if "-m pytest tests -m" in line][0]
+    marker = command.split('-m "', 1)[1].split('"')[0]
+    result = subprocess.run([sys.executable, "-m", "pytest", "tests", "-m", marker, "--collect-only", "-q"],
+                            cwd=repo, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert len(collected) > 300
+    assert not any("test_browser.py" in line or ".ipynb" in line for line in collected)
