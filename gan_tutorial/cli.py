@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import torch
 
 from . import __version__
-from .lessons import LESSONS, SETTINGS, RunConfig, build_models, lesson_name, load_dataset, preset, trainer_kwargs
+from .lessons import LESSONS, SETTINGS, RunConfig, build_models, load_dataset, preset, trainer_kwargs
 from .checkpoint import DiskFullError, disk_full
 from .history import STAT_KEYS
 from .precision import PRECISIONS

@@ -187,9 +187,9 @@ def _repair(path: Path, problem: str, download: bool) -> None:
         fix = (f"It is an intact copy of {really}: the files look renamed or swapped. Rename "
                f"each back to its own name (this one to {really}), then load MNIST again.")
     else:
-        fix = (f"Replace it by a good copy (the four .gz files are enough: the extracted files are "
-               f"rebuilt from them), or move it away and load MNIST with download=True and an "
-               f"internet connection.")
+        fix = ("Replace it by a good copy (the four .gz files are enough: the extracted files are "
+               "rebuilt from them), or move it away and load MNIST with download=True and an "
+               "internet connection.")
     raise CorruptDatasetError(
         f"The MNIST file {path} is not the expected file ({problem}; expected {size:,} bytes, md5 "
         f"{md5}), and no good copy could be made ({where}). Nothing was deleted. {fix}")
