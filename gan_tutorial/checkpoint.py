@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from .processes import process_alive
+from .processes import left_by_dead_process
 
 FORMAT_VERSION = 1
 """Version of the checkpoint layout written by :func:`save_checkpoint`.
@@ -70,12 +70,8 @@ def tmp_path_for(path: str | os.PathLike) -> Path:
 def stale_tmp_files(path: str | os.PathLike) -> list[Path]:
     """Temporary files of saves to ``path`` whose process is gone (a kill -9 mid-save)."""
     path = Path(path)
-    stale = []
-    for tmp in path.parent.glob(f"{glob.escape(path.name)}.*tmp"):
-        owner = tmp.name[len(path.name) + 1:].split("-")[0]
-        if tmp.name == f"{path.name}.tmp" or (owner.isdigit() and not process_alive(int(owner))):
-            stale.append(tmp)
-    return stale
+    return [tmp for tmp in path.parent.glob(f"{glob.escape(path.name)}.*tmp")
+            if tmp.name == f"{path.name}.tmp" or left_by_dead_process(tmp, path.name)]
 
 
 def _remove(tmp: Path) -> None:

@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from .checkpoint import DiskFullError
 from .config import CACHE_ENV, cache_setting, user_cache_folder
 from .in_memory import InMemoryImages
-from .processes import die_with_parent, process_alive
+from .processes import die_with_parent, left_by_dead_process
 
 
 CACHE_FORMAT = 2  # 2: 16-bit, float and transparent images decoded as viewers show them
@@ -412,8 +412,7 @@ class CachedImageFolder(InMemoryImages):
     def _remove_dead_temporaries(self) -> None:
         """Delete half-built caches of this folder whose building process is gone (kill -9)."""
         for tmp in self.cache_path.parent.glob(f"{glob.escape(self._stem)}.*.tmp"):
-            owner = tmp.name[len(self._stem) + 1:].split(".")[0]
-            if owner.isdigit() and not process_alive(int(owner)):
+            if left_by_dead_process(tmp, self._stem):
                 tmp.unlink(missing_ok=True)
 
     def _remove_stale(self) -> None:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import signal
 import sys
+from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 
@@ -18,6 +20,13 @@ def process_alive(pid: int) -> bool:
     except OSError:
         return True
     return True
+
+
+def left_by_dead_process(path: Path, prefix: str) -> bool:
+    """Whether ``path``, named ``<prefix>.<pid>-...`` or ``<prefix>.<pid>....``, was written by a
+    process that is gone: the temporary files of saves and cache builds carry their writer's PID."""
+    owner = re.match(r"(\d+)[-.]", path.name[len(prefix) + 1:])
+    return owner is not None and not process_alive(int(owner.group(1)))
 
 
 def die_with_parent(worker_id: int = 0) -> None:
