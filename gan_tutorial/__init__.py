@@ -5,7 +5,7 @@ below, or the modules (``models``, ``data``, ``train``, ``plots``, ``animation``
 ``metrics``, ``fid``, ``mnist_classifier``) directly.
 """
 from .animation import progress_animation, save_progress_gif, show_progress
-from .config import full_or_quick, lesson_setting, quick_mode
+from .config import lesson_setting, quick_mode
 from .checkpoint import CheckpointError, check_writable, load_checkpoint
 from .data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError, data_root,
                    find_unreadable_images, first_images, image_transform, limit_dataset,

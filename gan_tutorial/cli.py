@@ -437,7 +437,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
     fig.savefig(out / "real_vs_fake.png", dpi=80, bbox_inches="tight")
     plt.close(fig)
     if history.iterations:
-        fig = plot_training(history, smooth=max(1, min(50, history.iterations // 20)))
+        fig = plot_training(history)
         fig.savefig(out / "curves.png", dpi=80, bbox_inches="tight")
         plt.close(fig)
     metrics = history.metrics

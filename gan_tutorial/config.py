@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TypeVar
 
 QUICK_ENV = "GAN_TUTORIAL_QUICK"
 """Set to 1 to shrink epochs and data so every notebook runs in a minute or two on a CPU."""
@@ -30,7 +29,6 @@ FALSE_WORDS = ("0", "false", "no", "off")
 DEVICE_NAMES = "cpu, cuda, cuda:N (e.g. cuda:1), mps"
 _DEVICE_PATTERN = re.compile(r"(cpu|mps|cuda)(:\d+)?")
 
-T = TypeVar("T")
 
 
 def env_value(name: str) -> str | None:
@@ -109,15 +107,6 @@ def device_setting() -> str | None:
 def quick_mode() -> bool:
     """True when the quick-mode switch is on (CI and smoke runs); see :func:`env_flag`."""
     return env_flag(QUICK_ENV)
-
-
-def full_or_quick(full: T, quick: T) -> T:
-    """Return ``quick`` in quick mode, ``full`` otherwise.
-
-    Notebooks use it for every knob that makes a run long, e.g.
-    ``epochs = full_or_quick(5, 1)``, so a learner sees the real value.
-    """
-    return quick if quick_mode() else full
 
 
 SETTING_ENV = "GAN_TUTORIAL_SETTING"

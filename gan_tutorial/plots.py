@@ -61,15 +61,29 @@ def show_real_vs_fake(real: torch.Tensor, fake: torch.Tensor, nrow: int = 8,
     return fig
 
 
-def _smooth(values: Sequence[float], window: int) -> np.ndarray:
+def smoothing_window(iterations: int) -> int:
+    """The moving-average window the curves use by default: 1 for a short run, at most 50.
+
+    A quick run (a few dozen steps) is drawn as measured; a class or full run (thousands of
+    steps) is averaged over 1/20 of its length, at most 50 steps, so the trend shows.
+    """
+    return max(1, min(50, iterations // 20))
+
+
+def _smooth(values: Sequence[float], window: int | None) -> np.ndarray:
     values = np.asarray(values, dtype=float)
+    window = smoothing_window(len(values)) if window is None else window
     if window <= 1 or len(values) < window:
         return values
     return np.convolve(values, np.ones(window) / window, mode="valid")
 
 
-def plot_losses(history: History, smooth: int = 1, ax: plt.Axes | None = None) -> plt.Axes:
-    """Loss_D and Loss_G per iteration (optionally a moving average over ``smooth`` steps)."""
+def plot_losses(history: History, smooth: int | None = None, ax: plt.Axes | None = None) -> plt.Axes:
+    """Loss_D and Loss_G per iteration, as a moving average over ``smooth`` steps.
+
+    ``smooth=None`` picks the window from the run's length (:func:`smoothing_window`);
+    ``smooth=1`` draws every step as measured.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4))
     ax.plot(_smooth(history.loss_d, smooth), label="D", color=COLORS["D"])
@@ -80,8 +94,11 @@ def plot_losses(history: History, smooth: int = 1, ax: plt.Axes | None = None) -
     return ax
 
 
-def plot_d_outputs(history: History, smooth: int = 1, ax: plt.Axes | None = None) -> plt.Axes:
-    """D(x) and D(G(z)) before and after D's step; the 0.5 line is where D is fooled."""
+def plot_d_outputs(history: History, smooth: int | None = None, ax: plt.Axes | None = None) -> plt.Axes:
+    """D(x) and D(G(z)) before and after D's step; the 0.5 line is where D is fooled.
+
+    ``smooth`` as in :func:`plot_losses`.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4))
     ax.plot(_smooth(history.d_x, smooth), label="D(x)  (real)")
@@ -106,8 +123,8 @@ def plot_epoch_losses(history: History, ax: plt.Axes | None = None) -> plt.Axes:
     return ax
 
 
-def plot_training(history: History, smooth: int = 1) -> plt.Figure:
-    """Loss curves and D-output curves one above the other."""
+def plot_training(history: History, smooth: int | None = None) -> plt.Figure:
+    """Loss curves and D-output curves one above the other (``smooth`` as in :func:`plot_losses`)."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
     plot_losses(history, smooth, ax=top)
     plot_d_outputs(history, smooth, ax=bottom)

@@ -9,7 +9,7 @@ import torch
 
 import gan_tutorial
 from gan_tutorial import config
-from gan_tutorial.config import DEVICE_ENV, QUICK_ENV, full_or_quick, quick_mode
+from gan_tutorial.config import DEVICE_ENV, QUICK_ENV, quick_mode
 from gan_tutorial.runtime import get_device, seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_quick_mode_switch(monkeypatch, value, expected):
     monkeypatch.setenv(QUICK_ENV, value)
     assert quick_mode() is expected
-    assert full_or_quick("full", "quick") == ("quick" if expected else "full")
 
 
 def test_quick_mode_off_when_unset(monkeypatch):

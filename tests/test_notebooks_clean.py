@@ -125,7 +125,8 @@ def test_notebook_shows_what_every_lesson_must(name):
         assert call in source, f"{name} never calls {call}"
     assert re.search(r"plot_(training|losses)\(", source)
     assert re.search(r"plot_(training|d_outputs)\(", source)
-    assert "full_or_quick(" in source, "quick mode must shrink the run"
+    assert "lesson_setting(" in source and "preset(" in source, \
+        "the run length must come from the lesson's setting, which quick mode shrinks"
 
 
 def test_make_test_fast_collects_the_unit_tests_only():

@@ -8,8 +8,8 @@ from gan_tutorial.animation import progress_animation, save_progress_gif, show_p
 from gan_tutorial.plots import (grid_image, plot_d_outputs, plot_epoch_losses,
                                 plot_generator_losses, plot_leaky_relu, plot_losses,
                                 plot_training, show_checkerboard_demo, show_dataset, show_images,
-                                show_real_vs_fake)
-from gan_tutorial.train import History, to_uint8
+                                show_real_vs_fake, smoothing_window)
+from gan_tutorial.history import History, to_uint8
 
 
 @pytest.fixture
@@ -72,6 +72,17 @@ def test_loss_and_d_output_curves(history):
     labels = [l.get_label() for l in ax.get_lines()]
     assert labels[:3] == ["D(x)  (real)", "D(G(z)) before D's step", "D(G(z)) after D's step"]
     assert len(plot_training(history).axes) == 2
+
+
+@pytest.mark.parametrize("iterations,window", [(0, 1), (20, 1), (39, 1), (40, 2), (1_200, 50), (36_000, 50)])
+def test_curves_pick_their_smoothing_from_the_run_length(iterations, window):
+    assert smoothing_window(iterations) == window
+    long = History()
+    for i in range(iterations):
+        long.record(0, {"loss_d": float(i % 2), "loss_g": 1.0, "d_x": 0.5, "d_g_z1": 0.5, "d_g_z2": 0.5})
+    drawn = plot_losses(long).get_lines()[0].get_ydata()
+    assert len(drawn) == (iterations - window + 1 if window > 1 else iterations)
+    plt.close("all")
 
 
 def test_epoch_losses(history):
