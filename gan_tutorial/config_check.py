@@ -37,6 +37,15 @@ def positive_number(name: str, value: Any) -> list[str]:
     return []
 
 
+def open_fraction(name: str, value: Any, allow_none: bool = False) -> list[str]:
+    """A number strictly between 0 and 1 (a decay, a probability)."""
+    if value is None and allow_none:
+        return []
+    if not _is_number(value) or not 0 < value < 1:
+        return [f"{name} must be a number in (0, 1){' or null' if allow_none else ''}, got {value!r}"]
+    return []
+
+
 def seed(name: str, value: Any) -> list[str]:
     if not _is_int(value) or not SEED_RANGE[0] <= value <= SEED_RANGE[1]:
         return [f"{name} must be a whole number from {SEED_RANGE[0]} to {SEED_RANGE[1]:,}, got {value!r}"]

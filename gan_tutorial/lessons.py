@@ -28,6 +28,7 @@ from . import data, models
 from .augment import DiffAugment
 from .config import SETTINGS
 from .precision import PRECISIONS
+from .losses import LOSSES
 from .train import G_LOSSES
 
 
@@ -127,6 +128,9 @@ class RunConfig:
     real_label: float = 1.0  # D's target for real images (0.9: one-sided label smoothing)
     eval_every: int | None = None  # iterations between quality evaluations (None: about 20)
     n_eval: int | None = None  # images per quality evaluation (None: 1,000 digits, 200 others)
+    lr_d: float | None = None  # D's learning rate if not lr (two time-scale update rule)
+    loss: str = "bce"  # or "hinge", "wgan-gp" (gan_tutorial.losses)
+    ema_decay: float | None = None  # sample from a moving average of G's weights (e.g. 0.999)
 
     def problems(self) -> list[str]:
         """Every field that has a value this run cannot use, one sentence each."""
@@ -149,7 +153,13 @@ class RunConfig:
                  + check.positive_int("n_eval", self.n_eval, allow_none=True)
                  + check.choice("precision", self.precision, PRECISIONS)
                  + check.choice("g_loss", self.g_loss, G_LOSSES)
-                 + check.positive_int("d_steps", self.d_steps))
+                 + check.positive_int("d_steps", self.d_steps)
+                 + (check.positive_number("lr_d", self.lr_d) if self.lr_d is not None else [])
+                 + check.choice("loss", self.loss, LOSSES)
+                 + check.open_fraction("ema_decay", self.ema_decay, allow_none=True))
+        if self.loss != "bce" and not self.discriminator_kwargs.get("logits", False):
+            found.append(f"loss {self.loss!r} reads D's raw score: set discriminator_kwargs "
+                         f"logits to true")
         if not (isinstance(self.real_label, (int, float)) and not isinstance(self.real_label, bool)
                 and 0.5 < self.real_label <= 1):
             found.append(f"real_label must be a number in (0.5, 1] (0.9 is the usual smoothing), "
@@ -350,7 +360,8 @@ def trainer_kwargs(config: RunConfig) -> dict[str, Any]:
             "d_loss_reduction": config.d_loss_reduction, "n_fixed": config.n_fixed,
             "augment": DiffAugment(config.augment) if config.augment else None,
             "precision": config.precision, "g_loss": config.g_loss, "d_steps": config.d_steps,
-            "real_label": config.real_label}
+            "real_label": config.real_label, "lr_d": config.lr_d, "loss": config.loss,
+            "ema_decay": config.ema_decay}
 
 
 def load_dataset(config: RunConfig, root: str | None = None) -> Dataset:

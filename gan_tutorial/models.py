@@ -231,23 +231,31 @@ class DCGANDiscriminator(nn.Module):
     gives 1x1. No BatchNorm on the input layer (unless ``first_batch_norm``), LeakyReLU(0.2).
     With ``logits=False`` (default) a Sigmoid gives probabilities; with ``logits=True`` the raw
     score is returned and the trainer uses ``BCEWithLogitsLoss``, which is numerically safer.
+    ``spectral_norm=True`` (SN-GAN, Miyato et al. 2018) divides every convolution's weight by
+    its largest singular value, which bounds how fast D's score can change, and leaves out
+    BatchNorm, as SN-GAN's discriminator does.
     """
 
     def __init__(self, ndf: int = 64, nc: int = 3, image_size: int = 64,
                  logits: bool = False, first_batch_norm: bool = False,
-                 alpha: float = 0.2) -> None:
+                 alpha: float = 0.2, spectral_norm: bool = False) -> None:
         super().__init__()
         ndf = _positive_int("DCGANDiscriminator", "ndf", ndf)
         nc = _positive_int("DCGANDiscriminator", "nc", nc)
         n_down = _doublings(image_size)
         mults = [2 ** i for i in range(n_down)]  # 64px: [1, 2, 4, 8]
-        layers: list[nn.Module] = [DBlock(nc, ndf, batch_norm=first_batch_norm, alpha=alpha)]
+        norm = not spectral_norm
+        layers: list[nn.Module] = [DBlock(nc, ndf, batch_norm=first_batch_norm and norm, alpha=alpha)]
         for m_in, m_out in zip(mults[:-1], mults[1:]):
-            layers.append(DBlock(ndf * m_in, ndf * m_out, alpha=alpha))
+            layers.append(DBlock(ndf * m_in, ndf * m_out, batch_norm=norm, alpha=alpha))
         layers.append(nn.Conv2d(ndf * mults[-1], 1, 4, 1, 0, bias=False))  # 4 -> 1
         if not logits:
             layers.append(nn.Sigmoid())
         self.main = nn.Sequential(*layers)
+        if spectral_norm:
+            for module in self.main.modules():
+                if isinstance(module, nn.Conv2d):
+                    torch.nn.utils.parametrizations.spectral_norm(module)
         self.outputs_logits = logits
         self.image_size = image_size
         self.image_shape = (nc, image_size, image_size)

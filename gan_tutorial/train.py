@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
@@ -32,6 +33,7 @@ from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, 
 from .distributed import unwrap
 from .history import History, StatBuffer, TrainingDivergedError, to_uint8  # noqa: F401 (re-exported)
 from .interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
+from .losses import D_LOSSES, LOSSES, critic_g_loss, gradient_penalty
 from .precision import autocast, grad_scaler, resolve_precision, sigmoid_in_fp32
 from .runtime import get_device
 
@@ -53,6 +55,14 @@ def _adam(params, lr: float, betas: tuple[float, float], device: torch.device) -
 
 def _no_augmentation(images: torch.Tensor) -> torch.Tensor:
     return images
+
+
+def _ema_of(generator: nn.Module, decay: float) -> AveragedModel:
+    """A moving average of ``generator``'s weights and buffers: each update keeps ``decay`` of
+    the average and adds ``1 - decay`` of the current weights (the first copies them)."""
+    ema = AveragedModel(unwrap(generator), multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    ema.ema_decay = decay
+    return ema
 
 
 def _has_conv(model: nn.Module) -> bool:
@@ -124,6 +134,12 @@ class GANTrainer:
             convolutions on CPUs and GPUs); None picks it for models with convolutions.
         augment: applied to every batch D sees, real and fake, in both updates (e.g.
             :class:`~gan_tutorial.augment.DiffAugment` for small datasets); None: none.
+        lr_d: D's learning rate when it differs from G's (two time-scale update rule,
+            Heusel et al. 2017); None: ``lr``.
+        loss: "bce" (default, the game above), "hinge" or "wgan-gp" (see
+            :mod:`gan_tutorial.losses`); the last two need a discriminator returning logits.
+        ema_decay: keep an exponential moving average of G's weights with this decay (e.g.
+            0.999) and draw every sample, snapshot and evaluation from it; None: off.
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, lr: float = 2e-4,
@@ -131,7 +147,8 @@ class GANTrainer:
                  n_fixed: int = 64, d_loss_reduction: str = "sum", precision: str = "auto",
                  g_loss: str = "non-saturating", d_steps: int = 1, real_label: float = REAL_LABEL,
                  channels_last: bool | None = None,
-                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 lr_d: float | None = None, loss: str = "bce", ema_decay: float | None = None) -> None:
         if d_loss_reduction not in ("sum", "mean"):
             raise ValueError(f"d_loss_reduction must be 'sum' or 'mean', got {d_loss_reduction!r}")
         if g_loss not in G_LOSSES:
@@ -140,6 +157,14 @@ class GANTrainer:
             raise ValueError(f"d_steps must be a whole number >= 1, got {d_steps!r}")
         if not 0.5 < real_label <= 1.0:
             raise ValueError(f"real_label must be in (0.5, 1] (0.9 is the usual smoothing), got {real_label}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        logits = getattr(discriminator, "outputs_logits", False)
+        if loss != "bce" and not logits:
+            raise ValueError(f"loss={loss!r} reads D's raw score, but this discriminator ends in a "
+                             f"Sigmoid: build it with logits=True")
+        if ema_decay is not None and not 0 < ema_decay < 1:
+            raise ValueError(f"ema_decay must be in (0, 1) (0.999 is usual) or None, got {ema_decay!r}")
         self.device = get_device(device)
         self.precision = resolve_precision(precision, self.device)
         if channels_last is None:
@@ -150,15 +175,16 @@ class GANTrainer:
         if self.precision != "fp32":
             sigmoid_in_fp32(self.D)  # bf16 would round D's surest outputs to exactly 1
         self.opt_g = _adam(self.G.parameters(), lr, betas, self.device)
-        self.opt_d = _adam(self.D.parameters(), lr, betas, self.device)
+        self.opt_d = _adam(self.D.parameters(), lr if lr_d is None else lr_d, betas, self.device)
         self.scaler_g = grad_scaler(self.device, self.precision)
         self.scaler_d = grad_scaler(self.device, self.precision)
-        logits = getattr(discriminator, "outputs_logits", False)
         self.criterion = nn.BCEWithLogitsLoss() if logits else nn.BCELoss()
         self.to_prob = torch.sigmoid if logits else (lambda t: t)
         self.d_loss_reduction, self.g_loss, self.d_steps = d_loss_reduction, g_loss, d_steps
         self.real_label = real_label
         self.augment = augment or _no_augmentation
+        self.loss = loss
+        self.G_ema = None if ema_decay is None else _ema_of(self.G, ema_decay)
         self.fixed_noise = self.noise(n_fixed)
         self.history = History()
         if self.device.type == "cuda":
@@ -174,7 +200,9 @@ class GANTrainer:
         return {"lr": group["lr"], "betas": list(group["betas"]), "precision": self.precision,
                 "d_loss_reduction": self.d_loss_reduction, "g_loss": self.g_loss,
                 "d_steps": self.d_steps, "real_label": self.real_label,
-                "augment": None if self.augment is _no_augmentation else repr(self.augment)}
+                "augment": None if self.augment is _no_augmentation else repr(self.augment),
+                "lr_d": self.opt_d.param_groups[0]["lr"], "loss": self.loss,
+                "ema_decay": None if self.G_ema is None else self.G_ema.ema_decay}
 
     @property
     def latent_shape(self) -> tuple[int, ...]:
@@ -205,9 +233,14 @@ class GANTrainer:
                 out_real = self.D(self.augment(real)).float()  # augment: none unless asked
                 fake = self.G(self.noise(n))
                 out_fake = self.D(self.augment(fake.detach())).float()  # detach: D's step must not touch G
-            loss_d = self.criterion(out_real, real_labels) + self.criterion(out_fake, zeros)
-            if self.d_loss_reduction == "mean":
-                loss_d = loss_d / 2
+            if self.loss == "bce":
+                loss_d = self.criterion(out_real, real_labels) + self.criterion(out_fake, zeros)
+                if self.d_loss_reduction == "mean":
+                    loss_d = loss_d / 2
+            else:  # hinge or Wasserstein on D's raw scores (gan_tutorial.losses)
+                loss_d = D_LOSSES[self.loss](out_real, out_fake)
+                if self.loss == "wgan-gp":
+                    loss_d = loss_d + gradient_penalty(lambda x: self.D(self.augment(x)), real, fake)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
@@ -217,13 +250,17 @@ class GANTrainer:
         self.G.zero_grad(set_to_none=True)
         with self.autocast():
             out_fake_after = self.D(self.augment(fake)).float()
-        if self.g_loss == "minimax":
+        if self.loss != "bce":
+            loss_g = critic_g_loss(out_fake_after)  # hinge and WGAN: raise the fakes' score
+        elif self.g_loss == "minimax":
             loss_g = -self.criterion(out_fake_after, zeros)
         else:
             loss_g = self.criterion(out_fake_after, ones)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
+        if self.G_ema is not None:
+            self.G_ema.update_parameters(unwrap(self.G))  # the moving average samples are drawn from
 
         return {  # tensors, not floats: reading them would make a GPU wait (fit reads in chunks)
             "loss_d": loss_d.detach(),
@@ -242,10 +279,11 @@ class GANTrainer:
         batch's own statistics, as in training and as the PyTorch DCGAN tutorial samples;
         the running statistics are left untouched. Early in training those running
         averages lag far behind, and ``batch_stats=False`` (plain eval mode) gives grey
-        images until they catch up.
+        images until they catch up. With ``ema_decay`` set, the moving-average generator draws.
         """
         noise = self.noise(n) if noise is None else noise.to(self.device)
-        G = unwrap(self.G)  # not through DDP: sampling is local to each process
+        # not through DDP: sampling is local to each process
+        G = unwrap(self.G) if self.G_ema is None else self.G_ema.module
         was_training = G.training
         G.eval()
         norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -295,8 +333,9 @@ class GANTrainer:
         The timed steps are undone afterwards (weights, optimisers and random numbers are
         restored), so the estimate changes nothing about the run that follows.
         """
-        saved = copy.deepcopy([m.state_dict() for m in (self.G, self.D, self.opt_g, self.opt_d,
-                                                         self.scaler_g, self.scaler_d)])
+        restored = [m for m in (self.G, self.D, self.opt_g, self.opt_d, self.scaler_g, self.scaler_d,
+                                self.G_ema) if m is not None]
+        saved = copy.deepcopy([m.state_dict() for m in restored])
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             batches = iter(loader)
@@ -317,7 +356,7 @@ class GANTrainer:
                 stats = self.train_step(next_batch())
             stats["loss_d"].item()  # waits for the GPU
             seconds_per_step = (time.perf_counter() - start) / steps
-        for module, state in zip((self.G, self.D, self.opt_g, self.opt_d, self.scaler_g, self.scaler_d), saved):
+        for module, state in zip(restored, saved):
             module.load_state_dict(state)
         remaining = self._remaining(loader, epochs)
         minutes = remaining * seconds_per_step / 60
@@ -525,6 +564,8 @@ class GANTrainer:
             "history": self.history.state_dict(),
             "options": self.options(),  # how it was trained: a resume says what differs
         }
+        if self.G_ema is not None:
+            state["generator_ema"] = self.G_ema.state_dict()
         return save_checkpoint(path, state)  # tmp file + os.replace: a crash keeps the old one
 
     def load(self, path: str | os.PathLike) -> History:
@@ -552,23 +593,32 @@ class GANTrainer:
             found = tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__
             problems.append(f"fixed_noise: expected shape (n, {', '.join(map(str, latent))}), "
                             f"found {found}")
+        ema_state = state.get("generator_ema") if self.G_ema is not None else None
+        if ema_state is not None:
+            problems += state_dict_mismatches("generator_ema", self.G_ema, ema_state)
         try:
             history = History.from_state_dict(state["history"])
         except (TypeError, ValueError) as err:
             problems.append(f"history: cannot be restored ({err})")
         raise_if_incompatible(path, problems)
 
-        # All checked: assign. Keep this machine's optimiser implementation (foreach, fused,
+        # All checked: assign. Keep this trainer's learning rates and betas (a changed one is
+        # named below) and this machine's optimiser implementation (foreach, fused,
         # capturable), which describes how to step here, not what was learned.
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminator"])
         for opt, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
             saved = dict(state[key])
             saved["param_groups"] = [
-                {**group, **{k: mine[k] for k in ("foreach", "fused", "capturable",
+                {**group, **{k: mine[k] for k in ("lr", "betas", "foreach", "fused", "capturable",
                                                   "differentiable") if k in mine}}
                 for group, mine in zip(saved["param_groups"], opt.param_groups)]
             opt.load_state_dict(saved)
+        if self.G_ema is not None:  # a run saved without an average starts one from its G
+            if ema_state is not None:
+                self.G_ema.load_state_dict(ema_state)
+            else:
+                self.G_ema = _ema_of(G, self.G_ema.ema_decay)
         self.fixed_noise = noise.to(self.device)
         self.history = history
         self._warn_about_changed_options(path, state.get("options") or {})

@@ -373,20 +373,22 @@ def test_the_checkpoint_records_every_training_option_and_a_resume_says_what_cha
     path = tmp_path / "c.pt"
     first = GANTrainer(FCGenerator(latent_dim=8, hidden=(16,)), FCDiscriminator(hidden=(16,), logits=True),
                        device="cpu", precision="fp32", g_loss="minimax", d_steps=2, real_label=0.9,
-                       augment=DiffAugment("translation"))
+                       augment=DiffAugment("translation"), lr_d=1e-4, ema_decay=0.99)
     first.save(path)
     saved = torch.load(path, weights_only=True)["options"]
     assert saved == {"lr": 2e-4, "betas": [0.5, 0.999], "precision": "fp32", "d_loss_reduction": "sum",
                      "g_loss": "minimax", "d_steps": 2, "real_label": 0.9,
-                     "augment": "DiffAugment('translation')"}
+                     "augment": "DiffAugment('translation')", "lr_d": 1e-4, "loss": "bce",
+                     "ema_decay": 0.99}
     same = GANTrainer(FCGenerator(latent_dim=8, hidden=(16,)), FCDiscriminator(hidden=(16,), logits=True),
                       device="cpu", precision="fp32", g_loss="minimax", d_steps=2, real_label=0.9,
-                      augment=DiffAugment("translation"))
+                      augment=DiffAugment("translation"), lr_d=1e-4, ema_decay=0.99)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         same.load(path)  # nothing changed: no warning
     other = GANTrainer(FCGenerator(latent_dim=8, hidden=(16,)), FCDiscriminator(hidden=(16,), logits=True),
                        device="cpu", precision="fp32", d_steps=2, real_label=0.9)
     with pytest.warns(UserWarning, match=r"g_loss 'minimax' -> 'non-saturating'; augment "
-                                         r"\"DiffAugment\('translation'\)\" -> None"):
+                                         r"\"DiffAugment\('translation'\)\" -> None; "
+                                         r"lr_d 0.0001 -> 0.0002; ema_decay 0.99 -> None"):
         other.load(path)
