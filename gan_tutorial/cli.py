@@ -74,6 +74,10 @@ def _positive_int(text: str) -> int:
     return _whole_number(text, 1)
 
 
+def _class_index(text: str) -> int:
+    return _whole_number(text, 0)
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -113,10 +117,19 @@ def _seed(text: str) -> int:
     return _whole_number(text, *SEED_RANGE)
 
 
-def _sample_in_batches(trainer, n: int, seed: int) -> torch.Tensor:
-    """``n`` images from fresh noise drawn with ``seed``, generated ``SAMPLE_BATCH`` at a time."""
+def _sample_in_batches(trainer, n: int, seed: int, digit: int | None = None) -> torch.Tensor:
+    """``n`` images from fresh noise drawn with ``seed``, generated ``SAMPLE_BATCH`` at a time;
+    a conditional run draws ``digit`` (None: every class in turn)."""
     torch.manual_seed(seed)
-    return torch.cat([trainer.sample(n=min(SAMPLE_BATCH, n - start)) for start in range(0, n, SAMPLE_BATCH)])
+    chunks = []
+    for start in range(0, n, SAMPLE_BATCH):
+        size = min(SAMPLE_BATCH, n - start)
+        labels = None
+        if trainer.num_classes is not None:
+            labels = torch.full((size,), digit) if digit is not None else \
+                (torch.arange(start, start + size) % trainer.num_classes)
+        chunks.append(trainer.sample(n=size, labels=labels))
+    return torch.cat(chunks)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"image file to write ({', '.join(IMAGE_SUFFIXES)}) [default: grid.png]")
     sample.add_argument("--nrow", type=_positive_int, help="images per row [default: about sqrt(n)]")
     sample.add_argument("--seed", type=_seed, default=0, help="random seed for the noise [default: 0]")
+    sample.add_argument("--digit", type=_class_index,
+                        help="the class a conditional run (lesson 08) draws [default: every class in turn]")
     sample.add_argument("--lesson", help="the checkpoint's lesson (01-04) when it has no config.json")
     sample.add_argument("--config", type=Path, help="a config.json/.toml describing the architecture")
     sample.add_argument("--device", help="cpu, cuda, cuda:1 or mps")
@@ -430,7 +445,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
     from .plots import plot_metric, plot_training, show_real_vs_fake
 
     history = trainer.history
-    fake = trainer.sample(trainer.fixed_noise)
+    fake = trainer.sample(trainer.fixed_noise, labels=trainer.fixed_labels)
     nrow = max(1, round(math.sqrt(len(fake))))
     save_image(fake, out / "samples.png", nrow=nrow, normalize=True, value_range=(-1, 1))
     fig = show_real_vs_fake(spread_images(dataset, len(fake)), fake, nrow=nrow)
@@ -530,7 +545,12 @@ def sample(args: argparse.Namespace) -> int:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CLIError(f"cannot load {path} as lesson {config.lesson}'s {config.generator}: "
                        f"{first_line}", code=EXIT_FAILURE) from None
-    images = _sample_in_batches(trainer, args.n, args.seed)
+    if args.digit is not None and trainer.num_classes is None:
+        raise CLIError(f"--digit {args.digit}: {path} is lesson {config.lesson}'s unconditional "
+                       f"GAN, which cannot be told what to draw; train lesson 08 (conditional) for that")
+    if args.digit is not None and args.digit >= trainer.num_classes:
+        raise CLIError(f"--digit {args.digit}: this run knows classes 0 to {trainer.num_classes - 1}")
+    images = _sample_in_batches(trainer, args.n, args.seed, args.digit)
     if args.output.parent != Path(""):
         ensure_writable_folder(args.output.parent, "-o")
     nrow = args.nrow or max(1, round(math.sqrt(args.n)))

@@ -17,7 +17,7 @@ presets, so a lesson trains the same way wherever it runs. Every lesson has thre
 from __future__ import annotations
 
 import copy
-from dataclasses import MISSING, asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from torch import nn
@@ -75,6 +75,7 @@ class Lesson:
     n_fixed: int  # fixed noise vectors snapshotted for the progress animation
     settings: dict[str, Setting]
     augment: str | None = None  # a DiffAugment policy ("color,translation,cutout") or None
+    options: dict[str, Any] = field(default_factory=dict)  # other RunConfig fields (loss, lr_d...)
 
     def config(self, setting: str = "full") -> "RunConfig":
         """The flat, JSON-friendly configuration of this lesson at one setting."""
@@ -91,7 +92,7 @@ class Lesson:
             d_loss_reduction=self.d_loss_reduction, n_fixed=self.n_fixed, augment=self.augment,
             batch_size=chosen.batch_size, epochs=chosen.epochs,
             snapshot_every=chosen.snapshot_every, eval_every=chosen.eval_every,
-            n_eval=chosen.n_eval,
+            n_eval=chosen.n_eval, **copy.deepcopy(self.options),
         )
 
 
@@ -314,22 +315,80 @@ LESSON_04 = Lesson(
 # 1,639-sprite set draws blobs in a class period: kept to show and to compare against.
 D2L_POKEMON = dict(lr=0.005, batch_size=256, augment=None)
 
+# Lesson 07, "what modern GANs changed": lesson 02's DCGAN at 32x32 (a quarter of the work per
+# image, so three seeds of every variant fit in a class period), then one change at a time.
+_MNIST_32 = dict(
+    dataset="mnist", data_kwargs={"split": "train", "image_size": 32}, dcgan_init=True,
+    lr=2e-4, betas=(0.5, 0.999), d_loss_reduction="sum", n_fixed=100, seed=0,
+    settings={
+        "quick": Setting(epochs=1, batch_size=32, limit=128, snapshot_every=1, n_eval=200),
+        "class": Setting(epochs=5, batch_size=64, limit=19_200, snapshot_every=100,
+                         eval_every=100),
+        "full": Setting(epochs=10, batch_size=64, limit=None, snapshot_every=500,
+                        eval_every=500),
+    },
+)
+_DCGAN_32 = dict(generator="DCGANGenerator",
+                 generator_kwargs={"nz": 100, "ngf": 64, "nc": 1, "image_size": 32},
+                 discriminator="DCGANDiscriminator",
+                 discriminator_kwargs={"ndf": 64, "nc": 1, "image_size": 32, "logits": True})
+
+
+def _modern(name: str, title: str, d_kwargs: dict[str, Any] | None = None,
+            **changes: Any) -> Lesson:
+    """Lesson 07's baseline with one change (or a few): trainer options or Lesson fields."""
+    base = {**_MNIST_32, **_DCGAN_32}
+    base["discriminator_kwargs"] = {**base["discriminator_kwargs"], **(d_kwargs or {})}
+    lesson_fields = {f.name for f in fields(Lesson)}
+    base.update({k: v for k, v in changes.items() if k in lesson_fields})
+    options = {k: v for k, v in changes.items() if k not in lesson_fields}
+    return Lesson(name=name, title=title, notebook="07_modern_gans.ipynb", options=options, **base)
+
+
+MODERN_VARIANTS = (
+    _modern("07", "DCGAN at 32x32 (the baseline of lesson 07)"),
+    _modern("07-hinge", "hinge loss", loss="hinge"),
+    _modern("07-sn", "spectral normalisation in D", d_kwargs={"spectral_norm": True}),
+    _modern("07-ttur", "two time-scale learning rates (G 1e-4, D 4e-4)", lr=1e-4, lr_d=4e-4),
+    _modern("07-ema", "moving average of G's weights (decay 0.999)", ema_decay=0.999),
+    # Gulrajani et al.: critic without BatchNorm, Adam(1e-4, (0, 0.9)), 5 critic steps per G step
+    _modern("07-wgan-gp", "WGAN-GP", d_kwargs={"batch_norm": False}, loss="wgan-gp",
+            lr=1e-4, betas=(0.0, 0.9), d_steps=5),
+    _modern("07-combined", "hinge + spectral norm + two learning rates + moving average",
+            d_kwargs={"spectral_norm": True}, loss="hinge", lr=1e-4, lr_d=4e-4, ema_decay=0.999),
+)
+
+# Lesson 08's conditional DCGAN: told which digit to draw (32x32, as lesson 07)
+LESSON_08 = Lesson(
+    name="08", title="Conditional DCGAN on MNIST", notebook="08_conditional_gan.ipynb",
+    generator="ConditionalGenerator",
+    generator_kwargs={"num_classes": 10, "nz": 100, "ngf": 64, "nc": 1, "image_size": 32},
+    discriminator="ConditionalDiscriminator",
+    discriminator_kwargs={"num_classes": 10, "ndf": 64, "nc": 1, "image_size": 32, "logits": True},
+    **_MNIST_32)
+
 LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in
-                              (LESSON_01, LESSON_02, LESSON_03, LESSON_04)}
+                              (LESSON_01, LESSON_02, LESSON_03, LESSON_04, *MODERN_VARIANTS,
+                               LESSON_08)}
 
 GENERATORS = {"FCGenerator": models.FCGenerator, "DCGANGenerator": models.DCGANGenerator,
-              "UpsampleGenerator": models.UpsampleGenerator}
+              "UpsampleGenerator": models.UpsampleGenerator,
+              "ConditionalGenerator": models.ConditionalGenerator}
 DISCRIMINATORS = {"FCDiscriminator": models.FCDiscriminator,
                   "DCGANDiscriminator": models.DCGANDiscriminator,
-                  "ConvDiscriminator": models.ConvDiscriminator}
+                  "ConvDiscriminator": models.ConvDiscriminator,
+                  "ConditionalDiscriminator": models.ConditionalDiscriminator}
 DATASETS = ("mnist", "celeba", "pokemon", "image_folder")
 
 
 def lesson_name(name: str) -> str:
-    """Normalise "1", "01" or "lesson01" to "01"; raise ValueError naming the choices."""
+    """Normalise "1", "01" or "lesson01" to "01" ("07-hinge": a variant of lesson 07); raise
+    ValueError naming the choices."""
     key = str(name).strip().lower().removeprefix("lesson").strip("_ -")
     if key.isdigit() and f"{int(key):02d}" in LESSONS:
         return f"{int(key):02d}"
+    if key in LESSONS:
+        return key
     raise ValueError(f"unknown lesson {name!r}: choose one of {', '.join(LESSONS)}")
 
 

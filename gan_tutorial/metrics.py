@@ -228,6 +228,19 @@ def digit_distribution(probabilities: torch.Tensor, confidence: float = 0.9,
     }
 
 
+def label_accuracy(probabilities: torch.Tensor, asked: torch.Tensor) -> float:
+    """Share of a conditional GAN's digits that the classifier reads as the digit asked for."""
+    return float((probabilities.argmax(1).cpu() == asked.cpu()).double().mean())
+
+
+def per_digit_frechet(fake: torch.Tensor, asked: torch.Tensor, real: torch.Tensor,
+                      real_labels: torch.Tensor) -> dict[int, float]:
+    """Fréchet distance (shipped classifier) of each asked-for digit's fakes against real
+    images of that digit: does G draw every digit well, or only some?"""
+    return {int(d): mnist_frechet_distance(fake[asked == d], real[real_labels == d])
+            for d in asked.unique()}
+
+
 def mnist_quality(fake: torch.Tensor, real: torch.Tensor, confidence: float = 0.9) -> dict[str, float]:
     """All MNIST quality numbers for a batch of fakes against real digits, in one dict.
 
@@ -260,8 +273,15 @@ def mnist_evaluator(real: torch.Tensor, n: int = 1000, seed: int = 0, batch_size
     def evaluate(trainer: GANTrainer) -> dict[str, float]:
         if not noise:
             noise.append(torch.randn(n, *trainer.latent_shape, generator=generator))
-        fake = torch.cat([trainer.sample(chunk) for chunk in noise[0].split(batch_size)])
-        return {"frechet_distance": frechet(fake),
-                **digit_distribution(classify_digits(fake), confidence)}
+        if getattr(trainer, "num_classes", None) is None:
+            fake = torch.cat([trainer.sample(chunk) for chunk in noise[0].split(batch_size)])
+            return {"frechet_distance": frechet(fake),
+                    **digit_distribution(classify_digits(fake), confidence)}
+        asked = torch.arange(n) % trainer.num_classes  # a conditional GAN: every digit in turn
+        fake = torch.cat([trainer.sample(chunk, labels=wanted) for chunk, wanted
+                          in zip(noise[0].split(batch_size), asked.split(batch_size))])
+        probabilities = classify_digits(fake)
+        return {"frechet_distance": frechet(fake), **digit_distribution(probabilities, confidence),
+                "label_accuracy": label_accuracy(probabilities, asked)}
 
     return evaluate

@@ -6,6 +6,8 @@
   stacked from those blocks (lessons 02-04).
 * ``UpsampleGenerator`` / ``ConvDiscriminator``: the "upsample + conv" 32x32 variant
   often seen in classroom work, to contrast with transposed convolutions.
+* ``ConditionalGenerator`` / ``ConditionalDiscriminator``: DCGAN told which class to draw
+  or judge (a conditional GAN); they take ``(z, labels)`` and ``(images, labels)``.
 
 Every generator has a ``latent_shape`` attribute: noise is ``torch.randn(n, *G.latent_shape)``.
 Every discriminator returns one number per image, shape ``(n,)``: a probability, or a
@@ -233,18 +235,19 @@ class DCGANDiscriminator(nn.Module):
     score is returned and the trainer uses ``BCEWithLogitsLoss``, which is numerically safer.
     ``spectral_norm=True`` (SN-GAN, Miyato et al. 2018) divides every convolution's weight by
     its largest singular value, which bounds how fast D's score can change, and leaves out
-    BatchNorm, as SN-GAN's discriminator does.
+    BatchNorm, as SN-GAN's discriminator does. ``batch_norm=False`` leaves it out alone
+    (a WGAN-GP critic: its gradient penalty is per image, which BatchNorm would mix).
     """
 
     def __init__(self, ndf: int = 64, nc: int = 3, image_size: int = 64,
                  logits: bool = False, first_batch_norm: bool = False,
-                 alpha: float = 0.2, spectral_norm: bool = False) -> None:
+                 alpha: float = 0.2, spectral_norm: bool = False, batch_norm: bool = True) -> None:
         super().__init__()
         ndf = _positive_int("DCGANDiscriminator", "ndf", ndf)
         nc = _positive_int("DCGANDiscriminator", "nc", nc)
         n_down = _doublings(image_size)
         mults = [2 ** i for i in range(n_down)]  # 64px: [1, 2, 4, 8]
-        norm = not spectral_norm
+        norm = batch_norm and not spectral_norm
         layers: list[nn.Module] = [DBlock(nc, ndf, batch_norm=first_batch_norm and norm, alpha=alpha)]
         for m_in, m_out in zip(mults[:-1], mults[1:]):
             layers.append(DBlock(ndf * m_in, ndf * m_out, batch_norm=norm, alpha=alpha))
@@ -263,6 +266,54 @@ class DCGANDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input("DCGANDiscriminator", "images", x, self.image_shape)
         return self.main(x).view(-1)
+
+
+# ---------------------------------------------------------------- conditional DCGAN
+def _one_hot(labels: torch.Tensor, num_classes: int, like: torch.Tensor) -> torch.Tensor:
+    """(n,) class indices -> (n, num_classes, 1, 1) one-hot codes in ``like``'s dtype."""
+    if labels.dim() != 1 or len(labels) != len(like):
+        raise ValueError(f"expected one label per image, shape ({len(like)},), got "
+                         f"{_shape_text(labels.shape)}")
+    if labels.numel() and not 0 <= int(labels.min()) <= int(labels.max()) < num_classes:
+        raise ValueError(f"labels must be class indices 0..{num_classes - 1}, got values "
+                         f"{int(labels.min())}..{int(labels.max())}")
+    return nn.functional.one_hot(labels.long(), num_classes).to(like.dtype)[:, :, None, None]
+
+
+class ConditionalGenerator(nn.Module):
+    """G(z, y): a DCGAN generator whose input is the noise plus the one-hot code of the class
+    it must draw (Mirza & Osindero 2014; the cDCGAN recipe)."""
+
+    def __init__(self, num_classes: int = 10, nz: int = 100, ngf: int = 64, nc: int = 1,
+                 image_size: int = 32) -> None:
+        super().__init__()
+        self.num_classes = _positive_int("ConditionalGenerator", "num_classes", num_classes)
+        self.net = DCGANGenerator(nz + num_classes, ngf, nc, image_size)
+        self.latent_shape = (_positive_int("ConditionalGenerator", "nz", nz), 1, 1)
+        self.image_size = image_size
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        _check_input("ConditionalGenerator", "noise", z, self.latent_shape)
+        return self.net(torch.cat([z, _one_hot(labels.to(z.device), self.num_classes, z)], 1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """D(x, y): a DCGAN discriminator that sees the image plus its claimed class, as one
+    constant one-hot plane per class stacked onto the colour channels."""
+
+    def __init__(self, num_classes: int = 10, ndf: int = 64, nc: int = 1, image_size: int = 32,
+                 logits: bool = True) -> None:
+        super().__init__()
+        self.num_classes = _positive_int("ConditionalDiscriminator", "num_classes", num_classes)
+        self.net = DCGANDiscriminator(ndf, nc + num_classes, image_size, logits=logits)
+        self.outputs_logits = logits
+        self.image_size = image_size
+        self.image_shape = (_positive_int("ConditionalDiscriminator", "nc", nc), image_size, image_size)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        _check_input("ConditionalDiscriminator", "images", x, self.image_shape)
+        planes = _one_hot(labels.to(x.device), self.num_classes, x).expand(-1, -1, *x.shape[2:])
+        return self.net(torch.cat([x, planes], 1))
 
 
 # ---------------------------------------------------------------- upsample + conv variant

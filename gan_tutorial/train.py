@@ -186,6 +186,10 @@ class GANTrainer:
         self.loss = loss
         self.G_ema = None if ema_decay is None else _ema_of(self.G, ema_decay)
         self.fixed_noise = self.noise(n_fixed)
+        # A conditional GAN (G has num_classes) is told which class to draw: the fixed noise
+        # cycles through the classes, 0, 1, ..., 9, 0, 1, ...
+        self.num_classes = getattr(unwrap(generator), "num_classes", None)
+        self.fixed_labels = None if self.num_classes is None else self.class_cycle(n_fixed)
         self.history = History()
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick kernels
@@ -213,13 +217,21 @@ class GANTrainer:
         """``n`` latent vectors z ~ N(0, I) shaped for the generator."""
         return torch.randn(n, *self.latent_shape, device=self.device)
 
+    def class_cycle(self, n: int) -> torch.Tensor:
+        """Labels 0, 1, ..., num_classes - 1, 0, 1, ... (``n`` of them) for a conditional GAN."""
+        return torch.arange(n, device=self.device) % self.num_classes
+
     def autocast(self):
         """Forward passes inside this context run in the trainer's precision."""
         return autocast(self.device, self.precision)
 
-    def train_step(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One iteration: update D (``d_steps`` times), then G once. Returns the numbers worth plotting."""
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """One iteration: update D (``d_steps`` times), then G once. Returns the numbers worth plotting.
+
+        ``labels``: only for a conditional GAN, whose G and D also take the real images' labels.
+        """
         real = real.to(self.device, non_blocking=True, memory_format=self.memory_format)
+        given = () if labels is None else (labels.to(self.device),)  # conditional GANs only
         n = real.size(0)
         real_labels = torch.full((n,), self.real_label, device=self.device)  # 1, or 0.9 if smoothed
         ones = torch.full((n,), REAL_LABEL, device=self.device)
@@ -230,9 +242,9 @@ class GANTrainer:
         for _ in range(self.d_steps):
             self.D.zero_grad(set_to_none=True)
             with self.autocast():  # forward passes in the chosen precision; losses in fp32
-                out_real = self.D(self.augment(real)).float()  # augment: none unless asked
-                fake = self.G(self.noise(n))
-                out_fake = self.D(self.augment(fake.detach())).float()  # detach: D's step must not touch G
+                out_real = self.D(self.augment(real), *given).float()  # augment: none unless asked
+                fake = self.G(self.noise(n), *given)
+                out_fake = self.D(self.augment(fake.detach()), *given).float()  # detach: D's step must not touch G
             if self.loss == "bce":
                 loss_d = self.criterion(out_real, real_labels) + self.criterion(out_fake, zeros)
                 if self.d_loss_reduction == "mean":
@@ -240,7 +252,7 @@ class GANTrainer:
             else:  # hinge or Wasserstein on D's raw scores (gan_tutorial.losses)
                 loss_d = D_LOSSES[self.loss](out_real, out_fake)
                 if self.loss == "wgan-gp":
-                    loss_d = loss_d + gradient_penalty(lambda x: self.D(self.augment(x)), real, fake)
+                    loss_d = loss_d + gradient_penalty(lambda x: self.D(self.augment(x), *given), real, fake)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
@@ -249,7 +261,7 @@ class GANTrainer:
         #     maximise log D(G(z)), i.e. BCE against label 1. Minimax: minimise log(1 - D(G(z))).
         self.G.zero_grad(set_to_none=True)
         with self.autocast():
-            out_fake_after = self.D(self.augment(fake)).float()
+            out_fake_after = self.D(self.augment(fake), *given).float()
         if self.loss != "bce":
             loss_g = critic_g_loss(out_fake_after)  # hinge and WGAN: raise the fakes' score
         elif self.g_loss == "minimax":
@@ -272,8 +284,10 @@ class GANTrainer:
 
     @torch.no_grad()
     def sample(self, noise: torch.Tensor | None = None, n: int = 64,
-               batch_stats: bool = True) -> torch.Tensor:
+               batch_stats: bool = True, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Generator output for ``noise`` (or ``n`` fresh vectors), on the CPU, in fp32.
+
+        A conditional GAN draws the classes ``labels`` (default: 0, 1, 2, ... in turn).
 
         Dropout is off. With ``batch_stats`` (default) BatchNorm normalises with the sample
         batch's own statistics, as in training and as the PyTorch DCGAN tutorial samples;
@@ -282,6 +296,9 @@ class GANTrainer:
         images until they catch up. With ``ema_decay`` set, the moving-average generator draws.
         """
         noise = self.noise(n) if noise is None else noise.to(self.device)
+        given = ()
+        if self.num_classes is not None:
+            given = (self.class_cycle(len(noise)) if labels is None else labels.to(self.device),)
         # not through DDP: sampling is local to each process
         G = unwrap(self.G) if self.G_ema is None else self.G_ema.module
         was_training = G.training
@@ -293,7 +310,7 @@ class GANTrainer:
                 m.train()
                 m.track_running_stats = False
         try:
-            return G(noise).float().cpu().contiguous()
+            return G(noise, *given).float().cpu().contiguous()
         finally:
             for m, track in zip(norms, tracking):
                 m.track_running_stats = track
@@ -301,7 +318,7 @@ class GANTrainer:
 
     def snapshot(self) -> None:
         """Keep the generator's output on the fixed noise, for the progress animation."""
-        self.history.snapshots.append(to_uint8(self.sample(self.fixed_noise)))
+        self.history.snapshots.append(to_uint8(self.sample(self.fixed_noise, labels=self.fixed_labels)))
         self.history.snapshot_iterations.append(self.history.iterations)
 
     def evaluate(self, evaluate: Evaluator) -> dict[str, float]:
@@ -340,20 +357,19 @@ class GANTrainer:
         with torch.random.fork_rng(devices=devices):
             batches = iter(loader)
 
-            def next_batch() -> torch.Tensor:
+            def next_batch():
                 nonlocal batches
                 try:
-                    batch = next(batches)
+                    return next(batches)
                 except StopIteration:
                     batches = iter(loader)
-                    batch = next(batches)
-                return batch[0] if isinstance(batch, (list, tuple)) else batch
+                    return next(batches)
 
-            self.train_step(next_batch())  # warm-up: allocations, kernel choice; not timed
+            self._step_on(next_batch())  # warm-up: allocations, kernel choice; not timed
             _synchronize(self.device)
             start = time.perf_counter()
             for _ in range(steps):
-                stats = self.train_step(next_batch())
+                stats = self._step_on(next_batch())
             stats["loss_d"].item()  # waits for the GPU
             seconds_per_step = (time.perf_counter() - start) / steps
         for module, state in zip(restored, saved):
@@ -509,13 +525,21 @@ class GANTrainer:
     def _checked_step(self, batch, buffer: StatBuffer, epoch: int) -> dict[str, torch.Tensor]:
         """``train_step`` on a loader's batch; a probability that is NaN counts as divergence."""
         try:
-            return self.train_step(batch[0] if isinstance(batch, (list, tuple)) else batch)
+            return self._step_on(batch)
         except RuntimeError as err:
             if "between 0 and 1" not in str(err):  # BCELoss refuses a NaN probability
                 raise
             buffer.flush(self.history)
             raise TrainingDivergedError(f"D's output is NaN at iteration {self.history.iterations + 1} "
                                         f"(epoch {epoch + 1})") from None
+
+    def _step_on(self, batch) -> dict[str, torch.Tensor]:
+        """``train_step`` on a loader's batch: images, or (images, labels) pairs whose labels
+        only a conditional GAN uses."""
+        images = batch[0] if isinstance(batch, (list, tuple)) else batch
+        if self.num_classes is None:
+            return self.train_step(images)
+        return self.train_step(images, batch[1])
 
     def _end_of_epoch(self, epoch: int, epochs: int, checkpoint: str | os.PathLike | None,
                       sample_dir: str | os.PathLike | None) -> None:
@@ -529,7 +553,8 @@ class GANTrainer:
         with deferred_interrupt() as interrupted:
             if sample_dir is not None:
                 Path(sample_dir).mkdir(parents=True, exist_ok=True)
-                save_image(self.sample(self.fixed_noise), Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
+                save_image(self.sample(self.fixed_noise, labels=self.fixed_labels),
+                           Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
                            nrow=8, normalize=True, value_range=(-1, 1))
             if checkpoint is not None and epoch + 1 < epochs:
                 self.save(checkpoint)
