@@ -11,6 +11,7 @@ other wrong answer still gets the expected and the actual value.
 """
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterable
 from numbers import Real
@@ -18,10 +19,11 @@ from numbers import Real
 import torch
 from torch import nn
 
-from .metrics import diversity
+from .metrics import diversity, diversity_curve, diversity_ratio
+from .torch_calls import BCE_FUNCTIONS, CONVOLUTIONS, python_calls, torch_calls
 
 __all__ = ["CheckError", "check_d_loss", "check_g_loss", "check_tconv_size", "check_conv_size",
-           "check_denormalised", "check_bce", "check_diversity", "check_gblock"]
+           "check_denormalised", "check_bce", "check_bce_logits", "check_diversity", "check_gblock"]
 
 
 class CheckError(AssertionError):
@@ -132,42 +134,122 @@ def check_g_loss(loss_g, out_fake: torch.Tensor, kind: str = "minimax") -> None:
     _passed(f"loss_g = {got:.4f} = {formula}, averaged over the batch.")
 
 
+def _refuse_torch_bce(calls: set[str], name: str, write: str) -> None:
+    if calls & BCE_FUNCTIONS:
+        called = ", ".join(sorted(calls & BCE_FUNCTIONS))
+        raise CheckError(f"{name} calls torch's own binary cross-entropy ({called}"
+                         f": nn.BCELoss, nn.BCEWithLogitsLoss, a loss object on the page...): the exercise is "
+                         f"to write it yourself, {write}")
+
+
+def _call_loss(fn: Callable, name: str, *args: torch.Tensor):
+    """``fn(*args)`` and the torch functions it called; the learner's own error as a CheckError."""
+    try:
+        return torch_calls(fn, *args)
+    except Exception as err:  # noqa: BLE001 - show the learner their own error
+        raise CheckError(f"{name} raised {type(err).__name__}: {err}") from err
+
+
+def _fresh(shape: tuple[int, ...], low: float, high: float, seed: int) -> torch.Tensor:
+    """Numbers no page shows: uniform in [low, high), from a seeded generator."""
+    return low + (high - low) * torch.rand(shape, generator=torch.Generator().manual_seed(seed))
+
+
 def check_bce(bce: Callable) -> None:
     """``bce(p, y)``: binary cross-entropy of probabilities ``p`` against labels ``y``, batch mean.
 
-    Compared with ``nn.BCELoss`` on hard labels, a batch, and a soft label (label smoothing).
+    Tried on labels 1 and 0, a batch, soft labels (label smoothing) and a fresh 2-D batch of
+    soft labels, against the formula in float64. Handing in torch's own BCE (``nn.BCELoss``,
+    ``F.binary_cross_entropy``, a loss object on the page) is refused: the exercise is to write it.
     """
-    reference = nn.BCELoss()
     picked = ("you picked one log term by the label; with a soft label both terms count, "
               "weighted by y and (1 - y)")
     cases = [  # (p, y, what the case tests)
-        ([0.9], [1.0], "label 1"),
-        ([0.9], [0.0], "label 0"),
-        ([0.9, 0.2, 0.6], [1.0, 0.0, 1.0], "a batch of 3"),
-        ([0.3, 0.8], [0.9, 0.9], "soft labels y = 0.9 (label smoothing)"),
+        (torch.tensor([0.9]), torch.tensor([1.0]), "label 1"),
+        (torch.tensor([0.9]), torch.tensor([0.0]), "label 0"),
+        (torch.tensor([0.9, 0.2, 0.6]), torch.tensor([1.0, 0.0, 1.0]), "a batch of 3"),
+        (torch.tensor([0.3, 0.8]), torch.tensor([0.9, 0.9]), "soft labels y = 0.9 (label smoothing)"),
+        (_fresh((3, 5), 0.02, 0.98, 31), _fresh((3, 5), 0.0, 1.0, 32), "a fresh 3x5 batch of soft labels"),
     ]
-    for p_list, y_list, what in cases:
-        p, y = torch.tensor(p_list), torch.tensor(y_list)
-        try:
-            value = bce(p.clone(), y.clone())
-        except Exception as err:  # noqa: BLE001 - show the learner their own error
-            raise CheckError(f"bce(p={p_list}, y={y_list}) raised {type(err).__name__}: {err}") from err
-        got = _scalar(value, f"bce(p={p_list}, y={y_list})")
-        expected = reference(p, y).item()
+    for p, y, what in cases:
+        shown = f"p={p.tolist()}, y={y.tolist()}" if p.numel() <= 3 else f"p and y of shape {tuple(p.shape)}"
+        value, calls = _call_loss(bce, f"bce({shown})", p.clone(), y.clone())
+        _refuse_torch_bce(calls, "bce", "-[y log p + (1 - y) log(1 - p)] with torch.log, averaged")
+        got = _scalar(value, f"bce({shown})")
         pd, yd = p.double(), y.double()
         pos = -(yd * pd.log()).mean().item()
         neg = -((1 - yd) * (1 - pd).log()).mean().item()
-        name = f"bce(p={p_list}, y={y_list}) [{what}]"
-        _diagnose(got, expected, name, [
+        expected = pos + neg
+        _diagnose(got, expected, f"bce({shown}) [{what}]", [
             (-expected, "the sign is flipped: BCE is -[y log p + (1 - y) log(1 - p)]"),
             (pos, "the (1 - y) log(1 - p) term is missing: with label 0 only that term counts"),
             (neg, "the y log p term is missing: with label 1 only that term counts"),
-            (expected * len(p_list), "you summed over the batch: take the mean"),
+            (expected * p.numel(), "you summed over the batch: take the mean"),
             (expected / math.log(10), "use the natural logarithm (torch.log), not log10"),
             (-(torch.where(yd >= 0.5, pd.log(), (1 - pd).log())).mean().item(), picked),
             (-(torch.where(yd == 1, pd.log(), (1 - pd).log())).mean().item(), picked),
         ])
-    _passed("bce matches nn.BCELoss on labels 1 and 0, on a batch and on soft labels.")
+    _passed("bce gives the binary cross-entropy on labels 1 and 0, on batches and on soft labels.")
+
+
+def check_bce_logits(bce_logits: Callable) -> None:
+    """``bce_logits(logit, y)``: the BCE of ``sigmoid(logit)`` against ``y``, batch mean, from the logit.
+
+    Tried on moderate logits, soft labels, a fresh 2-D batch and logits up to +-100, where
+    ``sigmoid`` rounds to exactly 0 or 1 in float32: the value must stay exact (a sure mistake at
+    logit -100 costs 100) and ``.backward()`` must give the gradient ``(sigmoid(logit) - y) / n``,
+    which never vanishes. torch's own BCE (``nn.BCEWithLogitsLoss``, ...) is refused.
+    """
+    stable = "log sigma(l) = -softplus(-l) and log(1 - sigma(l)) = -softplus(l)"
+    cases = [  # (logits, labels, what the case tests)
+        ([2.0, -1.0, 0.5], [1.0, 0.0, 1.0], "moderate logits"),
+        ([2.0, -3.0], [0.9, 0.1], "soft labels 0.9 and 0.1"),
+        ((_fresh((2, 4), -6.0, 6.0, 41).tolist()), _fresh((2, 4), 0.0, 1.0, 42).tolist(), "a fresh 2x4 batch"),
+        ([40.0, -40.0], [1.0, 0.0], "D sure and right (logits +-40)"),
+        ([-40.0, 40.0, -100.0, 100.0], [1.0, 0.0, 1.0, 0.0], "D sure and wrong (logits +-40, +-100)"),
+    ]
+    for logit_list, y_list, what in cases:
+        logit = torch.tensor(logit_list, requires_grad=True)
+        y = torch.tensor(y_list)
+        shown = (f"logit={logit_list}, y={y_list}" if logit.numel() <= 4
+                 else f"logit and y of shape {tuple(logit.shape)}")
+        name = f"bce_logits({shown}) [{what}]"
+        value, calls = _call_loss(bce_logits, name, logit, y.clone())
+        _refuse_torch_bce(calls, "bce_logits", f"from the logit, with {stable}")
+        got = _scalar(value, name, want_grad=True)
+        ld, yd = logit.detach().double(), y.double()
+        pos = (yd * nn.functional.softplus(-ld)).mean().item()  # -y log sigma(l)
+        neg = ((1 - yd) * nn.functional.softplus(ld)).mean().item()  # -(1 - y) log(1 - sigma(l))
+        expected = pos + neg
+        if not math.isfinite(got) and logit.detach().abs().max().item() < 40:
+            raise CheckError(f"{name} = {got}: l is a logit, any real number, not a probability; "
+                             f"turn it into log-probabilities with {stable}")
+        if not math.isfinite(got):
+            raise CheckError(f"{name} = {got}: sigma(l) rounds to exactly 1.0 or 0.0 in float32 "
+                             f"(torch.sigmoid(torch.tensor(40.)) == 1), so a log of it is log 0. "
+                             f"Never compute sigma(l) first: use {stable}")
+        if logit.detach().abs().max().item() >= 40 and not _close(got, expected):
+            raise CheckError(f"{name} = {got:.4f}, expected {expected:.4f}: a sure mistake costs its "
+                             f"full -log sigma(l) (100 at logit -100 with label 1); clamping sigma(l) "
+                             f"or the log caps it. Compute from the logit: {stable}")
+        _diagnose(got, expected, name, [
+            (-expected, "the sign is flipped: BCE is -[y log p + (1 - y) log(1 - p)] with p = sigma(l)"),
+            (pos, "the (1 - y) log(1 - sigma(l)) term is missing"),
+            (neg, "the y log sigma(l) term is missing"),
+            (expected * logit.numel(), "you summed over the batch: take the mean"),
+            (expected / math.log(10), "use the natural logarithm, not log10"),
+        ])
+        value.backward()
+        want = ((torch.sigmoid(ld) - yd) / logit.numel())
+        grad = logit.grad
+        if grad is None or not torch.allclose(grad.double(), want, rtol=1e-3, atol=1e-6):
+            got_grad = "none" if grad is None else [round(g, 4) for g in grad.flatten().tolist()]
+            raise CheckError(f"{name}: the loss is right but its gradient with respect to the logits is "
+                             f"{got_grad}, expected (sigma(l) - y) / n = "
+                             f"{[round(g, 4) for g in want.flatten().tolist()]}: a clamp or a rounded "
+                             f"sigma(l) kills the gradient of a sure mistake (G stalls, lesson 02); use {stable}")
+    _passed("bce_logits is exact from the logit, also where sigmoid rounds to 0 or 1, and its "
+            "gradient sigma(l) - y never vanishes.")
 
 
 # ------------------------------------------------------------------ size arithmetic (02, 04)
@@ -218,9 +300,12 @@ def _check_size_formula(fn: Callable, transposed: bool) -> int:
     for n, k, s, p in cases:
         call = f"{name}(n={n}, k={k}, s={s}, p={p})"
         try:
-            value = fn(n, k, s, p)
+            value, calls = torch_calls(fn, n, k, s, p)
         except Exception as err:  # noqa: BLE001 - show the learner their own error
             raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
+        if calls & CONVOLUTIONS:
+            raise CheckError(f"{call} runs a {layer_cls.__name__} to measure the side: the exercise "
+                             f"is the formula, from n, k, s and p alone")
         answers.append(_as_int(value, call))
     for (n, k, s, p), got in zip(cases, answers):
         with torch.no_grad():
@@ -287,15 +372,12 @@ def check_denormalised(pixels, images: torch.Tensor) -> None:
                      f"up to {worst:.3f}")
 
 
-def check_diversity(value, images: torch.Tensor) -> None:
-    """``value``: mean L2 distance over pairs i != j of ``images``, divided by sqrt(values per image)."""
-    got = _scalar(value, "my_diversity")
+def _check_diversity_value(got: float, images: torch.Tensor, name: str) -> None:
     flat = images.detach().double().flatten(1)
     n, d = flat.shape
     distances = torch.cdist(flat, flat)
-    expected = diversity(images)
     pair_mean = (distances.sum() / (n * (n - 1))).item()
-    _diagnose(got, expected, "my_diversity", [
+    _diagnose(got, pair_mean / d ** 0.5, name, [
         (pair_mean * (n - 1) / n / d ** 0.5, "you averaged over all n² pairs, including each "
                                               "image with itself (distance 0): average over the "
                                               "n(n - 1) pairs i != j"),
@@ -304,55 +386,118 @@ def check_diversity(value, images: torch.Tensor) -> None:
         (pair_mean / d, "divide by the *square root* of the values per image, not by their number"),
         ((distances ** 2).sum().item() / (n * (n - 1)) / d, "use the distance, not its square"),
     ])
+
+
+def check_diversity(answer, images: torch.Tensor | None = None) -> None:
+    """``answer``: the mean L2 distance over the pairs i != j of a batch, over sqrt(values per image).
+
+    Best a function of a batch, ``my_diversity(batch)``: it is tried on ``images`` (if given) and
+    on two fresh batches of other shapes, and calling the package's own ``diversity`` or
+    ``diversity_ratio`` is refused. A number is checked against ``images`` only, and cannot show
+    how it was computed.
+    """
+    if callable(answer):
+        batches = ([images] if images is not None else []) + [_fresh((5, 3, 4, 4), -1.0, 1.0, 61),
+                                                              _fresh((9, 1, 7, 7), -1.0, 1.0, 62)]
+        for batch in batches:
+            name = f"my_diversity(a batch of shape {tuple(batch.shape)})"
+            try:
+                value, called = python_calls(answer, (diversity, diversity_ratio, diversity_curve),
+                                             batch.detach().clone())
+            except Exception as err:  # noqa: BLE001 - show the learner their own error
+                raise CheckError(f"{name} raised {type(err).__name__}: {err}") from err
+            if called:
+                raise CheckError(f"my_diversity calls gan_tutorial's own {', '.join(sorted(called))}: "
+                                 f"compute the pairwise distances yourself (torch.cdist or torch.pdist)")
+            _check_diversity_value(_scalar(value, name), batch, name)
+        _passed(f"my_diversity follows the definition on {len(batches)} batches of different shapes.")
+        return
+    if images is None:
+        raise TypeError("check_diversity(value, images): give the batch the value was computed on")
+    got = _scalar(answer, "my_diversity")
+    _check_diversity_value(got, images, "my_diversity")
     _passed(f"my_diversity = {got:.4f}, the same as gan_tutorial.diversity.")
 
 
 # ------------------------------------------------------------------ blocks (04)
-def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20, side: int = 16) -> None:
-    """A generator block: ConvTranspose2d(k=4, s=2, p=1, no bias) + BatchNorm2d + ReLU.
+def _shape_problem(got: tuple, want: tuple, n: int, conv: nn.ConvTranspose2d | None, scale: int) -> str:
+    """Why a block's output has shape ``got`` instead of ``want`` for an input of side ``n``."""
+    if len(got) == 4 and got[1] != want[1]:
+        return f"check out_channels: expected {want[1]} channels"
+    if len(got) == 4 and got[2] < n:
+        return "the side shrank: use nn.ConvTranspose2d, which grows, not nn.Conv2d"
+    if conv is not None:
+        (k, _), (s, _), (p, _) = conv.kernel_size, conv.stride, conv.padding
+        return (f"your transposed convolution has kernel {k}, stride {s}, padding {p}, and "
+                f"n' = s(n - 1) + k - 2p = {s * (n - 1) + k - 2 * p} for n = {n}; choose stride and "
+                f"padding so that it is {scale}n for every n")
+    return "check the layers"
 
-    Tested on a ``(2, in_channels, side, side)`` batch: the output must have shape
-    ``(2, out_channels, 2 * side, 2 * side)``, be batch-normalised and end in a ReLU.
+
+def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20, kernel_size: int = 4,
+                 scale: int = 2) -> None:
+    """A generator block: ``ConvTranspose2d`` with ``kernel_size`` that multiplies the side by ``scale``,
+    then ``BatchNorm2d``, then ``ReLU`` (the defaults describe ``GBlock(3, 20)``: kernel 4, stride 2,
+    padding 1).
+
+    Run on fresh batches of three sides (a copy of the block, in training mode): the output shape,
+    the convolution's kernel (its stride and padding are pinned by the sides), gradients reaching
+    the input and the weights, and the values ``ReLU(BatchNorm(conv(x)))`` computed with the
+    block's own layers. Any module that computes that passes (``nn.Sequential``, a custom
+    ``nn.Module``, ``ReLU(inplace=True)``, ``GBlock``), with or without a convolution bias, which
+    BatchNorm cancels.
     """
     if not isinstance(block, nn.Module):
         raise CheckError(f"expected an nn.Module (e.g. nn.Sequential(...)), got {type(block).__name__}")
-    x = torch.randn(2, in_channels, side, side, generator=torch.Generator().manual_seed(0))
-    want = (2, out_channels, 2 * side, 2 * side)
-    block.train()
-    try:
-        with torch.no_grad():
-            y = block(x)
-    except Exception as err:  # noqa: BLE001
-        raise CheckError(f"the block fails on a batch of shape {tuple(x.shape)}: "
-                         f"{type(err).__name__}: {err}. Check in_channels = {in_channels}") from err
-    got = tuple(y.shape)
-    if got != want:
-        why = "check the layers"
-        if len(got) == 4 and got[1] != out_channels:
-            why = f"check out_channels: expected {out_channels} channels"
-        elif len(got) == 4 and got[2] < side:
-            why = "the side shrank: use nn.ConvTranspose2d, which grows, not nn.Conv2d"
-        elif len(got) == 4 and got[2] != 2 * side:
-            why = "check padding (and kernel, stride): n' = s(n - 1) + k - 2p, (4, 2, 1) doubles"
-        raise CheckError(f"expected shape {want}, got {got}: {why}")
+    block = copy.deepcopy(block).train()  # the learner's block keeps its state
     convs = [m for m in block.modules() if isinstance(m, nn.ConvTranspose2d)]
-    norms = [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)]
-    if not convs:
+    conv = convs[0] if convs else None
+    for n in (16, 5, 8):  # the lesson's side first, then sides no page shows
+        x = _fresh((2, in_channels, n, n), -2.0, 2.0, 50 + n).requires_grad_()
+        try:
+            y = block(x)
+        except Exception as err:  # noqa: BLE001 - show the learner their own error
+            raise CheckError(f"the block fails on a batch of shape {tuple(x.shape)}: "
+                             f"{type(err).__name__}: {err}. Check in_channels = {in_channels}") from err
+        want, got = (2, out_channels, scale * n, scale * n), tuple(y.shape)
+        if got != want:
+            raise CheckError(f"expected shape {want} for an input of shape {tuple(x.shape)}, got {got}: "
+                             f"{_shape_problem(got, want, n, conv, scale)}")
+    if conv is None:
         raise CheckError("no nn.ConvTranspose2d in the block: a generator block grows the image "
                          "with a transposed convolution")
-    if convs[0].bias is not None:
-        raise CheckError("the transposed convolution has a bias: pass bias=False, BatchNorm "
-                         "subtracts the mean right after (cancelling any bias) and adds its own shift")
+    if conv.kernel_size != (kernel_size, kernel_size):
+        raise CheckError(f"the transposed convolution has kernel_size {conv.kernel_size}, expected "
+                         f"{kernel_size}: the sides come out right, but it is not the layer asked for")
+    if conv.dilation != (1, 1) or conv.groups != 1:
+        raise CheckError(f"the transposed convolution has dilation {conv.dilation} and groups "
+                         f"{conv.groups}: use the plain one, dilation 1 and groups 1 (the defaults)")
+    norms = [m for m in block.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         raise CheckError(f"no nn.BatchNorm2d in the block: add nn.BatchNorm2d({out_channels}) "
                          f"after the convolution")
+    norm = norms[0]
+    if not norm.affine:
+        raise CheckError("the BatchNorm2d has affine=False: keep its learnable scale and shift (the "
+                         "default), which take the place of the convolution's bias")
     if y.min().item() < 0:
         raise CheckError(f"the block outputs negative values (down to {y.min().item():.3f}): it must "
                          f"end with nn.ReLU() after the BatchNorm")
     with torch.no_grad():  # what conv -> BatchNorm -> ReLU gives with the block's own layers
         expected = torch.relu(nn.functional.batch_norm(
-            convs[0](x), None, None, norms[0].weight, norms[0].bias, training=True, eps=norms[0].eps))
+            conv(x), None, None, norm.weight, norm.bias, training=True, eps=norm.eps))
     if not torch.allclose(y, expected, atol=1e-4):
         raise CheckError("the output is not ReLU(BatchNorm(ConvTranspose2d(x))): put the layers in "
                          "that order, with nothing else in between")
-    _passed(f"{tuple(x.shape)} -> {got}, transposed conv without bias, BatchNorm, ReLU.")
+    if not y.requires_grad:
+        raise CheckError("the block's output carries no gradient (torch.no_grad or .detach() inside?): "
+                         "G could not learn through it")
+    y.sum().backward()
+    if x.grad is None or conv.weight.grad is None or not conv.weight.grad.abs().sum() > 0:
+        raise CheckError("the gradient does not reach the block's input and its convolution weights: "
+                         "do not detach anything inside the block")
+    (k, _), (s, _), (p, _) = conv.kernel_size, conv.stride, conv.padding
+    bias = ("; its bias is harmless but useless, BatchNorm cancels it (bias=False saves the parameters)"
+            if conv.bias is not None else ", no bias")
+    _passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
+            f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}){bias}, then BatchNorm and ReLU.")

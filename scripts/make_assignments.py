@@ -11,7 +11,9 @@ nbgrader's ``ClearSolutions`` preprocessor (the region between the markers becom
 ``# YOUR CODE HERE`` and a ``raise NotImplementedError``; a solution cell without markers is
 replaced whole; markers outside a solution cell are an error) and clears every output, as
 ``generate_assignment`` does. One difference, for learners working without nbgrader: the stub
-says which exercise it is and repeats the cell's ``# Hint:`` line.
+says which exercise it is and where its hint is: one click away in the exercise's text (a
+collapsed ``<details><summary>Hint</summary>`` block), or, in a cell that still has one, the
+cell's ``# Hint:`` line, repeated.
 """
 from __future__ import annotations
 
@@ -34,8 +36,7 @@ class MarkupError(ValueError):
 
 def _stub(indent: str, grade_id: str, hint: str | None) -> list[str]:
     message = f"{grade_id}: replace this line with your answer."
-    if hint:
-        message += f" Hint: {hint}"
+    message += f" Hint: {hint}" if hint else " The hint is one click away, in the exercise's text above."
     return [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError({message!r})"]
 
 
