@@ -1,0 +1,169 @@
+"""Lesson 07's comparison: every variant of lesson 02's DCGAN (32px) over several seeds.
+
+    python scripts/compare_variants.py --runs /root/sweeps/lesson07 --publish docs/results
+
+Reads the finished runs ``RUNS/<variant>_<setting>_seed<k>/`` (as ``python -m gan_tutorial
+train <variant> --setting <setting> --seed <k> --out ...`` writes them; scripts/run_variants.sh
+trains them), then writes under --publish:
+
+* lesson07_<setting>.md: one row per variant: seeds done, median minutes and iterations, the
+  final Fréchet distance (median and range over seeds), digits covered, and for the
+  conditional model (lesson 08) the share of digits drawn as asked; every run listed too;
+* lesson07_<setting>_quality.png: Fréchet distance against training minutes, one line per run;
+* lesson07_<setting>_grids.png: the final fixed-noise grid of every run (a contact sheet).
+
+Minutes are each run's own measured training time (evaluations excluded), on this machine,
+with the number of torch threads and the other load it had: compare them within one table.
+A run that is missing or did not finish is listed as such, never left out.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from gan_tutorial.history import History  # noqa: E402
+from gan_tutorial.lessons import LESSONS  # noqa: E402
+
+VARIANTS = [name for name in LESSONS if name.startswith("07")] + ["08"]
+
+
+def read_run(folder: Path) -> dict:
+    """One run's final numbers, its quality curve (minutes, Fréchet) and its grid; or why not."""
+    row = {"run": folder.name, "folder": folder}
+    summary_file = folder / "summary.json"
+    if not summary_file.is_file():
+        row["status"] = "running or stopped" if folder.is_dir() else "not run"
+        return row
+    summary = json.loads(summary_file.read_text())
+    state = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
+    history = History.from_state_dict(state["history"])
+    seconds_per_iteration = history.train_seconds / max(1, history.iterations)
+    row.update(status="done", summary=summary, metrics=summary["metrics"],
+               minutes=summary["training_seconds_total"] / 60, iterations=summary["iterations"],
+               threads=summary["torch_threads"], precision=summary["precision"],
+               curve=([i * seconds_per_iteration / 60 for i in history.metric_iterations],
+                      history.metrics.get("frechet_distance", [])),
+               grid=folder / "samples.png")
+    return row
+
+
+def _median_range(values: list[float], digits: int = 0) -> str:
+    if not values:
+        return ""
+    text = f"{statistics.median(values):.{digits}f}"
+    return text if len(values) == 1 else f"{text} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def table(rows: list[dict], setting: str) -> str:
+    lines = [f"Lesson 07 comparison, {setting} setting: every variant trains the same number of G "
+             f"updates on the same seeds; minutes are measured per run (training only).", "",
+             "| variant | what changes | runs done | minutes (median) | iterations | Fréchet distance, "
+             "median (range) | digits covered | digits drawn as asked |", "|---|---|---|---|---|---|---|---|"]
+    for variant in VARIANTS:
+        mine = [r for r in rows if r["variant"] == variant]
+        done = [r for r in mine if r["status"] == "done"]
+        if not mine:
+            continue
+        title = LESSONS[variant].title
+        if not done:
+            lines.append(f"| {variant} | {title} | 0 of {len(mine)} | | | | | |")
+            continue
+        asked = [100 * r["metrics"]["label_accuracy"] for r in done if "label_accuracy" in r["metrics"]]
+        lines.append(f"| {variant} | {title} | {len(done)} of {len(mine)} | "
+                     f"{_median_range([r['minutes'] for r in done], 1)} | {done[0]['iterations']:,} | "
+                     f"{_median_range([r['metrics']['frechet_distance'] for r in done])} | "
+                     f"{_median_range([r['metrics']['digits_covered'] for r in done])} | "
+                     f"{_median_range(asked) + '%' if asked else ''} |")
+    lines += ["", "Every run:", "", "| run | status | precision (threads) | minutes | Fréchet | digits | "
+              "most frequent digit | drawn as asked |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["status"] != "done":
+            lines.append(f"| {r['run']} | {r['status']} | | | | | | |")
+            continue
+        m = r["metrics"]
+        asked = f"{m['label_accuracy']:.0%}" if "label_accuracy" in m else ""
+        lines.append(f"| {r['run']} | done | {r['precision']} ({r['threads']}) | {r['minutes']:.1f} | "
+                     f"{m['frechet_distance']:.0f} | {m['digits_covered']:.0f} | "
+                     f"{m['top_digit_share']:.0%} | {asked} |")
+    return "\n".join(lines) + "\n"
+
+
+def quality_plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    colours = dict(zip(VARIANTS, plt.cm.tab10.colors))
+    labelled = set()
+    for r in rows:
+        if r["status"] != "done" or not r["curve"][1]:
+            continue
+        label = None if r["variant"] in labelled else r["variant"]
+        labelled.add(r["variant"])
+        ax.plot(*r["curve"], color=colours[r["variant"]], label=label, alpha=0.8)
+    ax.set(xlabel="training minutes (this machine, as measured)", ylabel="Fréchet distance (lower is better)",
+           yscale="log", title="Quality against time, one line per run")
+    if labelled:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=72)
+    plt.close(fig)
+
+
+def contact_sheet(rows: list[dict], path: Path, columns: int = 6) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    done = [r for r in rows if r["status"] == "done" and Path(r["grid"]).is_file()]
+    if not done:
+        return
+    n_rows = -(-len(done) // columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(2.2 * columns, 2.5 * n_rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, r in zip(axes.flat, done):
+        image = Image.open(r["grid"]).convert("RGB")
+        image.thumbnail((200, 200))
+        ax.imshow(image)
+        ax.set_title(f"{r['run']}\nFréchet {r['metrics']['frechet_distance']:.0f}", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=72, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=Path, required=True)
+    parser.add_argument("--setting", default="class")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--publish", type=Path, required=True)
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = []
+    for variant in VARIANTS:
+        for seed in seeds:
+            row = read_run(args.runs / f"{variant}_{args.setting}_seed{seed}")
+            rows.append({**row, "variant": variant, "seed": seed})
+    args.publish.mkdir(parents=True, exist_ok=True)
+    stem = args.publish / f"lesson07_{args.setting}"
+    Path(f"{stem}.md").write_text(table(rows, args.setting))
+    quality_plot(rows, Path(f"{stem}_quality.png"))
+    contact_sheet(rows, Path(f"{stem}_grids.png"))
+    print(Path(f"{stem}.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
