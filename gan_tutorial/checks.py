@@ -23,7 +23,8 @@ from .metrics import diversity, diversity_curve, diversity_ratio
 from .torch_calls import BCE_FUNCTIONS, CONVOLUTIONS, python_calls, torch_calls
 
 __all__ = ["CheckError", "check_d_loss", "check_g_loss", "check_tconv_size", "check_conv_size",
-           "check_denormalised", "check_bce", "check_bce_logits", "check_diversity", "check_gblock"]
+           "check_denormalised", "check_bce", "check_bce_logits", "check_diversity", "check_gblock",
+           "TrainStepExercise", "train_step_exercise", "check_train_step"]
 
 
 class CheckError(AssertionError):
@@ -68,11 +69,24 @@ def _diagnose(got: float, expected: float, name: str, candidates: Iterable[tuple
 
 
 # ------------------------------------------------------------------ losses (lessons 01, 03)
-def check_d_loss(loss_d, out_real: torch.Tensor, out_fake: torch.Tensor) -> None:
+def check_d_loss(loss_d, out_real: torch.Tensor | None = None,
+                 out_fake: torch.Tensor | None = None) -> None:
     """D's two-part loss: ``-(mean log D(x) + mean log(1 - D(G(z))))``, the sum of both BCE halves.
 
-    ``out_real`` and ``out_fake`` are D's probabilities for the real and the fake batch.
+    ``loss_d`` is best a function ``loss_d(d_real, d_fake)`` of D's probabilities for a real and a
+    fake batch: it is then called on batches of the check's own, so a value copied from the page
+    cannot pass, and any right way of computing it can (torch.log, nn.BCELoss, detached inputs).
+    A value (a 0-dim tensor) is compared with ``out_real`` and ``out_fake``, D's probabilities for
+    the batches it was computed from, and must keep their gradient history.
     """
+    if callable(loss_d) and not isinstance(loss_d, torch.Tensor):
+        if out_real is not None or out_fake is not None:
+            raise TypeError("check_d_loss(function) draws its own batches: pass the function alone")
+        _check_d_loss_function(loss_d)
+        return
+    if out_real is None or out_fake is None:
+        raise CheckError(f"expected a function of D's outputs, my_d_loss = lambda d_real, d_fake: ..., "
+                         f"got {type(loss_d).__name__}: the check calls it on batches of its own")
     got = _scalar(loss_d, "loss_d", want_grad=out_real.requires_grad)
     log_real = torch.log(out_real.detach().double())
     log_fake = torch.log(out_fake.detach().double())
@@ -501,3 +515,312 @@ def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20,
             if conv.bias is not None else ", no bias")
     _passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
             f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}){bias}, then BatchNorm and ReLU.")
+
+
+# ------------------------------------------------------------------ lesson 01: D's loss on fresh inputs
+def _d_loss_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(what, D(x) for a real batch, D(G(z)) for a fake batch): probabilities no page shows."""
+    return [
+        ("8 images each, an unsure D",
+         0.3 + 0.6 * torch.rand(8, generator=torch.Generator().manual_seed(2014)),
+         0.1 + 0.6 * torch.rand(8, generator=torch.Generator().manual_seed(2015))),
+        ("one real and one fake image", torch.tensor([0.8]), torch.tensor([0.35])),
+        ("3 images each, a sure D", torch.tensor([0.999, 0.99, 0.4]), torch.tensor([1e-4, 0.02, 0.6])),
+    ]
+
+
+def _check_d_loss_function(my_d_loss: Callable) -> None:
+    """Call ``my_d_loss(d_real, d_fake)`` on fresh batches; compare values (and gradients, if any)."""
+    for what, d_real, d_fake in _d_loss_cases():
+        d_real, d_fake = d_real.requires_grad_(), d_fake.requires_grad_()
+        name = (f"my_d_loss(d_real={[round(v, 4) for v in d_real.tolist()]}, "
+                f"d_fake={[round(v, 4) for v in d_fake.tolist()]}) [{what}]")
+        try:
+            value = my_d_loss(d_real, d_fake)
+        except Exception as err:  # noqa: BLE001 - show the learner their own error
+            raise CheckError(f"{name} raised {type(err).__name__}: {err}") from err
+        got = _scalar(value, name)  # a number or a detached tensor is fine: no gradient is asked for
+        log_real, log_fake = torch.log(d_real.detach().double()), torch.log(d_fake.detach().double())
+        log_not_real = torch.log1p(-d_real.detach().double())
+        log_not_fake = torch.log1p(-d_fake.detach().double())
+        expected = -(log_real.mean() + log_not_fake.mean()).item()
+        candidates = [
+            (-expected, "the sign is flipped: D maximises V, so it minimises "
+                        "-[log D(x) + log(1 - D(G(z)))]"),
+            (-log_real.mean().item(), "that is only the real half -log D(x): add the fake half "
+                                      "-log(1 - D(G(z)))"),
+            (-log_not_fake.mean().item(), "that is only the fake half -log(1 - D(G(z))): add the "
+                                          "real half -log D(x)"),
+            (-(log_real.mean() + log_fake.mean()).item(),
+             "the fakes are labelled 1: their term is -log(1 - D(G(z))), not -log D(G(z))"),
+            (-(log_not_real.mean() + log_fake.mean()).item(),
+             "the labels are swapped: real images count with -log D(x) (label 1), fakes with "
+             "-log(1 - D(G(z))) (label 0)"),
+            (expected / 2, "you averaged the two halves: add them, as GANTrainer does by default "
+                           "(d_loss_reduction='sum')"),
+        ]
+        if d_real.numel() > 1:
+            candidates.append((expected * d_real.numel(),
+                               f"that is {d_real.numel()} times too large: average each half over "
+                               f"the batch with .mean() instead of summing"))
+        _diagnose(got, expected, name, candidates)
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            grads = torch.autograd.grad(value, (d_real, d_fake), allow_unused=True)
+            want = (-1 / d_real.detach().double() / d_real.numel(),
+                    1 / (1 - d_fake.detach().double()) / d_fake.numel())
+            for side, have, need in zip(("d_real", "d_fake"), grads, want):
+                if have is None or not torch.allclose(have.double(), need, rtol=1e-3, atol=1e-6):
+                    raise CheckError(f"{name}: the value is right but its gradient with respect to "
+                                     f"{side} is not: compute the loss from the inputs with torch "
+                                     f"operations (no .data, no numbers copied in)")
+    _passed("my_d_loss gives -mean log D(x) - mean log(1 - D(G(z))) on batches it had never seen, "
+            "for an unsure and for a sure D.")
+
+
+# ------------------------------------------------------------------ lesson 01: a training step of your own
+class TrainStepExercise:
+    """Copies of G and D, their optimisers, real batches and noise for writing a training step.
+
+    Build it with :func:`train_step_exercise`; loop ``for real in exercise.batches():`` and update
+    ``exercise.D`` ``d_steps`` times, then ``exercise.G`` once, drawing every batch of noise with
+    ``exercise.noise(n)``. :func:`check_train_step` then runs ``GANTrainer.train_step`` from the same
+    start on the same batches and noise and compares the weights.
+
+    Everything lives on the CPU, and both networks are in eval mode: dropout off, so that the
+    order of the learner's forward passes (which draw the dropout masks) cannot change the result.
+    """
+
+    def __init__(self, G: nn.Module, D: nn.Module, images: torch.Tensor, batch_size: int,
+                 d_steps: int, lr: float, betas: tuple[float, float], seed: int) -> None:
+        self.G0 = copy.deepcopy(G).cpu().float().eval()
+        self.D0 = copy.deepcopy(D).cpu().float().eval()
+        self.G, self.D = copy.deepcopy(self.G0), copy.deepcopy(self.D0)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)
+        self.d_steps, self.lr, self.betas = d_steps, lr, tuple(betas)
+        images = images.detach().cpu().float()
+        self.real_batches = list(images.split(batch_size))
+        g = torch.Generator().manual_seed(seed)
+        latent = tuple(G.latent_shape)
+        self.noise_bank = [[torch.randn(len(real), *latent, generator=g) for _ in range(d_steps + 1)]
+                           for real in self.real_batches]
+        self.iterations = 0  # batches handed out
+        self.noise_calls: list[int] = []  # per iteration
+        self.d_updates: list[int] = []
+        self.g_updates: list[int] = []
+        self.g_grad_before_d_step = False
+        self._g_grad_fresh = False
+        for p in self.G.parameters():
+            p.register_post_accumulate_grad_hook(self._on_g_grad)
+        self.opt_d.register_step_pre_hook(self._on_d_step)
+        self.opt_g.register_step_post_hook(self._on_g_step)
+
+    def batches(self):
+        """The real batches, one per iteration of your loop (once: the weights have moved since)."""
+        if self.iterations:
+            raise RuntimeError("these batches were handed out already and the copies of G and D have "
+                               "trained since: run the whole cell again, it makes a fresh exercise")
+        for real in self.real_batches:
+            self.iterations += 1
+            self.noise_calls.append(0)
+            self.d_updates.append(0)
+            self.g_updates.append(0)
+            yield real.clone()
+
+    def noise(self, n: int) -> torch.Tensor:
+        """The next batch of noise z for this iteration (shape ``(n, *G.latent_shape)``)."""
+        if not self.iterations:
+            raise RuntimeError("draw noise inside the loop `for real in ....batches():`")
+        i, j = self.iterations - 1, self.noise_calls[-1]
+        bank = self.noise_bank[i]
+        if n != len(bank[0]):
+            raise ValueError(f"noise({n}): ask for one noise vector per real image, "
+                             f"noise(real.size(0)) = noise({len(bank[0])})")
+        if j >= len(bank):
+            raise RuntimeError(f"noise() called {j + 1} times in one iteration: each of the "
+                               f"{self.d_steps} D updates needs one batch of fakes, and G at most one "
+                               f"more")
+        self.noise_calls[-1] += 1
+        return bank[j].clone()
+
+    def _on_g_grad(self, param: torch.Tensor) -> None:
+        self._g_grad_fresh = True
+
+    def _on_d_step(self, optimizer, args, kwargs) -> None:
+        if self.iterations:
+            self.d_updates[-1] += 1
+        if self._g_grad_fresh:
+            self.g_grad_before_d_step = True
+
+    def _on_g_step(self, optimizer, args, kwargs) -> None:
+        if self.iterations:
+            self.g_updates[-1] += 1
+        self._g_grad_fresh = False
+
+
+def train_step_exercise(G: nn.Module, D: nn.Module, images: torch.Tensor, batch_size: int = 50,
+                        d_steps: int = 2, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                        seed: int = 0) -> TrainStepExercise:
+    """Fresh copies of ``G`` and ``D`` with Adam optimisers, ``images`` cut into real batches,
+    and noise: everything a learner needs to write a training step that :func:`check_train_step`
+    compares with ``GANTrainer.train_step``."""
+    if type(d_steps) is not int or d_steps < 1:
+        raise ValueError(f"d_steps must be a whole number >= 1, got {d_steps!r}")
+    return TrainStepExercise(G, D, images, batch_size, d_steps, lr, betas, seed)
+
+
+def _scripted_run(ex: TrainStepExercise, zero_d: str = "each", zero_g: bool = True,
+                  fake_label: float = 0.0, g_loss: str = "non-saturating", g_noise: str = "last",
+                  g_first: bool = False) -> tuple[nn.Module, nn.Module]:
+    """The training step written out, with switches for the usual mistakes; returns (G, D)."""
+    G, D = copy.deepcopy(ex.G0), copy.deepcopy(ex.D0)
+    opt_g = torch.optim.Adam(G.parameters(), lr=ex.lr, betas=ex.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=ex.lr, betas=ex.betas)
+    bce = nn.BCEWithLogitsLoss() if getattr(D, "outputs_logits", False) else nn.BCELoss()
+    k = ex.d_steps
+
+    def update_g(fake: torch.Tensor) -> None:
+        if zero_g:
+            G.zero_grad()
+        out = D(fake)
+        target = torch.zeros_like(out) if g_loss == "label 0" else torch.ones_like(out)
+        loss = -bce(out, torch.zeros_like(out)) if g_loss == "minimax" else bce(out, target)
+        loss.backward()
+        opt_g.step()
+
+    first = 1 if g_first and g_noise == "fresh" else 0  # G went first with the first noise
+    for real, noise in zip(ex.real_batches, ex.noise_bank):
+        if g_first:
+            update_g(G(noise[0]))
+        if zero_d == "once":
+            D.zero_grad()
+        for j in range(first, first + k):
+            if zero_d == "each":
+                D.zero_grad()
+            fake = G(noise[j])
+            out_real, out_fake = D(real), D(fake.detach())
+            loss_d = (bce(out_real, torch.ones_like(out_real))
+                      + bce(out_fake, torch.full_like(out_fake, fake_label)))
+            loss_d.backward()
+            opt_d.step()
+        if not g_first:
+            update_g(G(noise[k]) if g_noise == "fresh" else fake)
+    return G, D
+
+
+def _trainer_run(ex: TrainStepExercise) -> tuple[nn.Module, nn.Module]:
+    """``GANTrainer.train_step`` from the exercise's start, on its batches and noise."""
+    from .train import GANTrainer  # here, not at the top: the trainer imports much of the package
+
+    trainer = GANTrainer(copy.deepcopy(ex.G0), copy.deepcopy(ex.D0), lr=ex.lr, betas=ex.betas,
+                         device="cpu", precision="fp32", d_steps=ex.d_steps)
+    for real, noise in zip(ex.real_batches, ex.noise_bank):
+        draws = iter(noise[:ex.d_steps])
+        trainer.noise = lambda n, draws=draws: next(draws)  # the exercise's noise, not fresh noise
+        trainer.train_step(real)
+    return trainer.G, trainer.D
+
+
+def _apart(model: nn.Module, reference: nn.Module, lr: float) -> tuple[float, float]:
+    """How far two models' weights are apart: the fraction of weights more than half a learning
+    rate apart, and the largest difference, in learning rates.
+
+    Adam moves every weight by about ``lr`` per step whatever the size of its gradient, so a
+    wrong step moves many weights by a good fraction of ``lr``; two right steps that round
+    differently move all but a handful of weights (those whose gradient is nearly 0) alike.
+    """
+    diffs = torch.cat([(mine.detach() - theirs.detach()).abs().flatten() / lr
+                       for mine, theirs in zip(model.parameters(), reference.parameters())])
+    return (diffs > 0.5).double().mean().item(), diffs.max().item()
+
+
+_SAME_WEIGHTS = 1e-4
+"""Two runs trained alike when at most this fraction of weights is half a learning rate apart."""
+
+
+def _same(model: nn.Module, reference: nn.Module, lr: float) -> bool:
+    return _apart(model, reference, lr)[0] <= _SAME_WEIGHTS
+
+
+def check_train_step(ex: TrainStepExercise) -> None:
+    """The learner's loop over ``ex.batches()`` trained ``ex.G`` and ``ex.D`` as ``train_step`` does.
+
+    Runs ``GANTrainer.train_step`` (``d_steps`` D updates with fresh fakes each, then one G update
+    with the non-saturating loss) from the same start, on the same batches and noise, and compares
+    the weights. A G update on fresh noise (one more ``ex.noise(n)``), as in Goodfellow et al.'s
+    Algorithm 1, is right too. Recognises the usual mistakes by running them.
+    """
+    if not isinstance(ex, TrainStepExercise):
+        raise CheckError(f"expected the object made by train_step_exercise(...), got {type(ex).__name__}")
+    k, n_batches = ex.d_steps, len(ex.real_batches)
+    if ex.iterations != n_batches:
+        raise CheckError(f"your loop ran {ex.iterations} iterations, expected {n_batches}: one per "
+                         f"batch of `for real in ....batches()`, none skipped")
+    for i, (calls, d, g) in enumerate(zip(ex.noise_calls, ex.d_updates, ex.g_updates), start=1):
+        if d != k:
+            raise CheckError(f"iteration {i}: D's optimiser stepped {d} times, expected {k}: one "
+                             f"opt_d.step() per D update, {k} D updates per iteration")
+        if g != 1:
+            raise CheckError(f"iteration {i}: G's optimiser stepped {g} times, expected 1: one "
+                             f"opt_g.step() per iteration, after D's updates")
+        if calls == 0:
+            raise CheckError(f"iteration {i} drew no noise from the exercise: make the fakes from "
+                             f"the exercise's noise, G(mine.noise(real.size(0))) in lesson 01, so "
+                             f"that the check can give the trainer the same z")
+        if calls < k:
+            raise CheckError(f"iteration {i} drew noise {calls} times for {k} D updates: every D "
+                             f"update gets fresh fakes, G(mine.noise(real.size(0))) each time")
+    if ex.g_grad_before_d_step:
+        raise CheckError("G's parameters received gradients before D's optimiser stepped: in D's "
+                         "update detach the fakes (D(fake.detach())), so that D's loss stops at the "
+                         "images and cannot reach G, and update G only after D")
+    if ex.D.training or ex.G.training:
+        raise CheckError("a network was switched to train mode: leave G and D as the exercise made "
+                         "them (eval mode, dropout off), or the comparison cannot be exact")
+    fresh = all(calls == k + 1 for calls in ex.noise_calls)
+    G_ref, D_ref = _scripted_run(ex, g_noise="fresh") if fresh else _trainer_run(ex)
+    if _same(ex.G, G_ref, ex.lr) and _same(ex.D, D_ref, ex.lr):
+        how = ("G's update on fresh noise, as in Goodfellow et al.'s Algorithm 1" if fresh else
+               "GANTrainer.train_step")
+        _passed(f"after {n_batches} iterations of {k} D updates and 1 G update, G and D have the "
+                f"weights of {how}.")
+        return
+    moved = [name for name, model, start in (("D", ex.D, ex.D0), ("G", ex.G, ex.G0))
+             if _apart(model, start, ex.lr)[1] == 0]
+    if moved:
+        raise CheckError(f"{' and '.join(moved)}'s weights did not change: after loss.backward() "
+                         f"call the optimiser's step(), and zero the gradients *before* backward, "
+                         f"not between backward and step. G's loss must reach G: score the fakes "
+                         f"without .detach() in G's update")
+    noise = "fresh" if fresh else "last"
+    mistakes = [
+        (dict(zero_d="never"), "D's gradients are never zeroed: they pile up over the updates (and "
+                               "G's update leaves gradients in D too). Call D.zero_grad() (or "
+                               "opt_d.zero_grad()) before each D update"),
+        (dict(zero_d="once"), f"D's gradients are zeroed once per iteration, not before each of its "
+                              f"{k} updates: the second update adds the first one's gradients. Call "
+                              f"D.zero_grad() inside the loop over D updates"),
+        (dict(zero_g=False), "G's gradients are never zeroed: they pile up from iteration to "
+                             "iteration. Call G.zero_grad() (or opt_g.zero_grad()) before G's "
+                             "backward pass"),
+        (dict(fake_label=1.0), "in D's loss the fakes are labelled 1: D must learn to call them "
+                               "fake, label 0"),
+        (dict(g_loss="label 0"), "G's loss labels the fakes 0, which helps D: G wants D to call "
+                                 "its fakes real, label 1 (the non-saturating loss -log D(G(z)))"),
+        (dict(g_loss="minimax"), "G minimises the minimax loss log(1 - D(G(z))); this step uses "
+                                 "the non-saturating loss -log D(G(z)): label 1"),
+        (dict(g_first=True), "G is updated before D; GANTrainer updates D first, then G on fakes "
+                             "scored by the updated D"),
+    ]
+    for switches, why in mistakes:
+        G_wrong, D_wrong = _scripted_run(ex, g_noise=noise, **switches)
+        if _same(ex.G, G_wrong, ex.lr) and _same(ex.D, D_wrong, ex.lr):
+            raise CheckError(why)
+    (share_d, most_d), (share_g, most_g) = _apart(ex.D, D_ref, ex.lr), _apart(ex.G, G_ref, ex.lr)
+    worst = "D" if share_d > _SAME_WEIGHTS else "G"
+    raise CheckError(f"after {n_batches} iterations {share_d:.1%} of D's weights and {share_g:.1%} "
+                     f"of G's differ from GANTrainer.train_step's by more than half a learning "
+                     f"rate (up to {most_d:.1f} and {most_g:.1f}). Start with {worst}'s update: "
+                     f"labels (real 1, fake 0 for D; 1 for G), zero_grad before each backward, one "
+                     f"optimiser step per update, fresh noise for each D update, D(fake.detach()) "
+                     f"for D and D(fake) for G")

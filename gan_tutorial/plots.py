@@ -255,3 +255,31 @@ def plot_digit_histogram(fake: torch.Tensor, real: torch.Tensor | None = None,
            ylabel="share of images", xticks=digits)
     ax.legend()
     return ax
+
+
+def plot_generator_gradients(ax: plt.Axes | None = None) -> plt.Axes:
+    """Why G's minimax loss stalls: both G losses' derivatives with respect to D's logit ``a``.
+
+    Computed by autograd on a grid of logits: d/da log(1 - sigmoid(a)) = -sigmoid(a) vanishes
+    where D is sure a fake is fake (``a`` very negative), d/da -log sigmoid(a) = sigmoid(a) - 1
+    tends to -1 there. The top axis gives D(G(z)) = sigmoid(a).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    a = torch.linspace(-8, 8, 321, dtype=torch.float64, requires_grad=True)
+    minimax = torch.autograd.grad(-torch.nn.functional.softplus(a).sum(), a)[0]  # log(1 - sigmoid(a))
+    non_saturating = torch.autograd.grad(torch.nn.functional.softplus(-a).sum(), a)[0]  # -log sigmoid(a)
+    logits = a.detach().numpy()
+    ax.plot(logits, minimax.numpy(), label="minimax: log(1 - D(G(z)))")
+    ax.plot(logits, non_saturating.numpy(), label="non-saturating: -log D(G(z))")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.axvspan(-8, -3, color="grey", alpha=0.15)
+    ax.text(-7.8, 0.3, "D sure the fake\nis fake", fontsize=9)
+    ax.set(xlabel="D's logit a for the fake", ylabel="d loss / d a", xlim=(-8, 8), ylim=(-1.1, 1.1))
+    ax.set_title("G's loss: its derivative with respect to D's logit a for a fake", pad=12)
+    top = ax.secondary_xaxis("top", functions=(lambda x: x, lambda x: x))  # ticks placed at logits
+    probabilities = np.array([0.001, 0.05, 0.5, 0.95, 0.999])
+    top.set_xticks(np.log(probabilities / (1 - probabilities)), labels=[f"{p:g}" for p in probabilities])
+    top.set_xlabel("D(G(z)) = sigmoid(a)", labelpad=2)
+    ax.legend(loc="upper right")
+    return ax

@@ -140,3 +140,14 @@ def test_animation_is_drawn_large_enough_for_big_grids():
     small_width = progress_animation(small, nrow=4)._fig.get_size_inches()[0]
     big_width = progress_animation(big, nrow=10)._fig.get_size_inches()[0]
     assert small_width == 5.0 and big_width > 8  # 10 x 66 px: not squeezed into 5 inches
+
+
+def test_generator_gradients_are_the_derivatives_with_respect_to_the_logit():
+    from gan_tutorial.plots import plot_generator_gradients
+
+    minimax, non_saturating = plot_generator_gradients().get_lines()[:2]
+    a = torch.tensor(minimax.get_xdata(), dtype=torch.float64)
+    assert a.min() <= -8 and a.max() >= 8
+    assert torch.allclose(torch.tensor(minimax.get_ydata()), -torch.sigmoid(a))  # vanishes as a -> -inf
+    assert torch.allclose(torch.tensor(non_saturating.get_ydata()), torch.sigmoid(a) - 1)  # tends to -1
+    assert abs(minimax.get_ydata()[0]) < 1e-3 and non_saturating.get_ydata()[0] < -0.999
