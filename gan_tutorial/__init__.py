@@ -20,7 +20,7 @@ from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCG
                      FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,
                      count_parameters, weights_init)
 from .plots import (plot_d_outputs, plot_digit_histogram, plot_diversity, plot_epoch_losses,
-                    plot_generator_losses, plot_leaky_relu, plot_losses, plot_metric, plot_training,
+                    plot_generator_gradients, plot_leaky_relu, plot_losses, plot_metric, plot_training,
                     show_checkerboard_demo, show_dataset, show_images, show_real_vs_fake)
 from .lessons import make_evaluator, preset, quality_references
 from .runtime import get_device, seed_everything

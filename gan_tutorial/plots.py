@@ -145,25 +145,6 @@ def plot_leaky_relu(alphas: Sequence[float] = (0.0, 0.2, 0.4, 0.6),
     return ax
 
 
-def plot_generator_losses(ax: plt.Axes | None = None) -> plt.Axes:
-    """Why G maximises log D(G(z)): compare both G losses as functions of D(G(z)).
-
-    Early on D easily spots fakes (D(G(z)) near 0), where log(1 - D(G(z))) is flat,
-    so G barely learns; -log D(G(z)) is steep exactly there.
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    d = np.linspace(0.001, 0.999, 500)
-    ax.plot(d, np.log(1 - d), label="minimax: minimise log(1 - D(G(z)))")
-    ax.plot(d, -np.log(d), label="non-saturating: minimise -log D(G(z))")
-    ax.axvspan(0, 0.1, color="grey", alpha=0.15)
-    ax.text(0.02, 0.08, "early training:\nD rejects fakes", transform=ax.transAxes)
-    ax.set(title="The generator's loss as a function of D(G(z))", xlabel="D(G(z))",
-           ylabel="generator loss", ylim=(-5, 5))
-    ax.legend(loc="upper right")
-    return ax
-
-
 def show_checkerboard_demo(size: float = 3.2) -> plt.Figure:
     """Where transposed convolutions leave checkerboards, and where they do not.
 
