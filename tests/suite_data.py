@@ -17,8 +17,9 @@ MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 NOTEBOOK_NEEDS = {"01_fc_gan_mnist": "MNIST", "02_dcgan_mnist": "MNIST",
-                  "03_dcgan_celeba": "CelebA", "04_dcgan_pokemon": "Pokémon", "05_fc_vs_dcgan": "MNIST"}
-"""The dataset each lesson notebook trains on."""
+                  "03_dcgan_celeba": "CelebA", "04_dcgan_pokemon": "Pokémon", "05_fc_vs_dcgan": "MNIST",
+                  "06_troubleshooting": "MNIST"}  # 06: real digits as the grid-contrast reference
+"""The dataset each lesson notebook trains on (or reads)."""
 
 
 def in_ci() -> bool:
