@@ -281,7 +281,7 @@ def resolve_config(lesson: str, setting: str | None) -> RunConfig:
         try:
             base = preset(values.pop("lesson"), setting or values.pop("setting", "full"))
             values.pop("setting", None)
-            return base.override(**values)
+            return base.updated(**values)  # null in the file means null (e.g. no augmentation)
         except (ValueError, TypeError) as err:
             raise CLIError(f"config file {path}: {err}") from None
     try:

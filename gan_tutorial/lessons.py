@@ -212,12 +212,17 @@ class RunConfig:
         return config.check()
 
     def override(self, **changes: Any) -> "RunConfig":
-        """A copy with some fields changed (``None`` values are ignored); names unknown fields."""
+        """A copy with some fields changed; ``None`` values are ignored (flags not given)."""
+        return self.updated(**{k: v for k, v in changes.items() if v is not None})
+
+    def updated(self, **values: Any) -> "RunConfig":
+        """A copy with fields set exactly as given, ``None`` included (a config file's
+        ``"augment": null`` turns augmentation off); names unknown fields."""
         names = {f.name for f in fields(self)}
-        unknown = sorted(set(changes) - names)
+        unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
-        changed = replace(self, **{k: v for k, v in changes.items() if v is not None})
+        changed = replace(self, **values)
         if isinstance(changed.betas, list):
             changed.betas = tuple(changed.betas)
         return changed.check()

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from gan_tutorial import GANTrainer
-from gan_tutorial.cli import main
+from gan_tutorial.cli import main, resolve_config
 from gan_tutorial.lessons import LESSONS, SETTINGS, build_models, lesson_name, preset, trainer_kwargs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -188,6 +188,19 @@ def test_config_file_overrides_preset_fields(suffix, tmp_path, mnist_data):
     # the run's own config.json is a config file too, and the command line still wins
     assert run_cli("train", out / "config.json", "--epochs", "2", "--out", out) == 0
     assert json.loads((out / "summary.json").read_text())["epochs_done"] == 2
+
+
+def test_a_null_in_a_config_file_turns_the_option_off(tmp_path):
+    """Lesson 04's d2l recipe file says "augment": null; it once trained with DiffAugment anyway."""
+    path = tmp_path / "d2l.json"
+    path.write_text(json.dumps({"lesson": "04", "setting": "class", "lr": 0.005, "batch_size": 256,
+                                "augment": None, "eval_every": None}))
+    config = resolve_config(str(path), None)
+    assert preset("04", "class").augment is not None
+    assert config.augment is None and config.eval_every is None and config.lr == 0.005
+    # flags not given on the command line (None) still change nothing
+    assert config.override(epochs=None, augment=None).augment is None
+    assert preset("04", "class").override(augment=None).augment == preset("04", "class").augment
 
 
 def test_config_file_with_unknown_field_is_named(tmp_path, capsys):
