@@ -69,6 +69,34 @@ def _diagnose(got: float, expected: float, name: str, candidates: Iterable[tuple
 
 
 # ------------------------------------------------------------------ losses (lessons 01, 03)
+def _d_loss_and_mistakes(d_real: torch.Tensor, d_fake: torch.Tensor) -> tuple[float, list[tuple[float, str]]]:
+    """D's loss for these probabilities, and the values (with explanations) of the usual mistakes."""
+    log_real, log_fake = torch.log(d_real.detach().double()), torch.log(d_fake.detach().double())
+    log_not_real = torch.log1p(-d_real.detach().double())
+    log_not_fake = torch.log1p(-d_fake.detach().double())
+    expected = -(log_real.mean() + log_not_fake.mean()).item()
+    mistakes = [
+        (-expected, "the sign is flipped: D maximises V, so it minimises "
+                    "-[log D(x) + log(1 - D(G(z)))]"),
+        (-log_real.mean().item(), "that is only the real half -log D(x): add the fake half "
+                                  "-log(1 - D(G(z)))"),
+        (-log_not_fake.mean().item(), "that is only the fake half -log(1 - D(G(z))): add the "
+                                      "real half -log D(x)"),
+        (-(log_real.mean() + log_fake.mean()).item(),
+         "the fakes are labelled 1: their term is -log(1 - D(G(z))), not -log D(G(z))"),
+        (-(log_not_real.mean() + log_fake.mean()).item(),
+         "the labels are swapped: real images count with -log D(x) (label 1), fakes with "
+         "-log(1 - D(G(z))) (label 0)"),
+        (expected / 2, "you averaged the two halves: add them, as GANTrainer does by default "
+                       "(d_loss_reduction='sum')"),
+    ]
+    if d_real.numel() > 1:
+        mistakes.append((expected * d_real.numel(),
+                         f"that is {d_real.numel()} times too large: average each half over "
+                         f"the batch with .mean() instead of summing"))
+    return expected, mistakes
+
+
 def check_d_loss(loss_d, out_real: torch.Tensor | None = None,
                  out_fake: torch.Tensor | None = None) -> None:
     """D's two-part loss: ``-(mean log D(x) + mean log(1 - D(G(z))))``, the sum of both BCE halves.
@@ -88,25 +116,8 @@ def check_d_loss(loss_d, out_real: torch.Tensor | None = None,
         raise CheckError(f"expected a function of D's outputs, my_d_loss = lambda d_real, d_fake: ..., "
                          f"got {type(loss_d).__name__}: the check calls it on batches of its own")
     got = _scalar(loss_d, "loss_d", want_grad=out_real.requires_grad)
-    log_real = torch.log(out_real.detach().double())
-    log_fake = torch.log(out_fake.detach().double())
-    log_not_fake = torch.log1p(-out_fake.detach().double())
-    expected = -(log_real.mean() + log_not_fake.mean()).item()
-    n = out_real.numel()
-    _diagnose(got, expected, "loss_d", [
-        (-expected, "the sign is flipped: BCE is -log p, so D minimises "
-                    "-[log D(x) + log(1 - D(G(z)))] (which maximises V)"),
-        (-log_real.mean().item(), "that is only the real half -log D(x): add the fake half "
-                                  "-log(1 - D(G(z)))"),
-        (-log_not_fake.mean().item(), "that is only the fake half -log(1 - D(G(z))): add the "
-                                      "real half -log D(x)"),
-        (-(log_real.mean() + log_fake.mean()).item(),
-         "the fakes are labelled 1: their term is -log(1 - D(G(z))), not -log D(G(z))"),
-        (expected / 2, "you averaged the two halves: add them, as GANTrainer does by default "
-                       "(d_loss_reduction='sum')"),
-        (expected * n, f"that is {n} times too large: average each half over the batch with "
-                       f".mean() instead of summing, as BCELoss does"),
-    ])
+    expected, mistakes = _d_loss_and_mistakes(out_real, out_fake)
+    _diagnose(got, expected, "loss_d", mistakes)
     _passed(f"loss_d = {got:.4f} = -log D(x) - log(1 - D(G(z))), averaged over the batch.")
 
 
@@ -540,30 +551,8 @@ def _check_d_loss_function(my_d_loss: Callable) -> None:
         except Exception as err:  # noqa: BLE001 - show the learner their own error
             raise CheckError(f"{name} raised {type(err).__name__}: {err}") from err
         got = _scalar(value, name)  # a number or a detached tensor is fine: no gradient is asked for
-        log_real, log_fake = torch.log(d_real.detach().double()), torch.log(d_fake.detach().double())
-        log_not_real = torch.log1p(-d_real.detach().double())
-        log_not_fake = torch.log1p(-d_fake.detach().double())
-        expected = -(log_real.mean() + log_not_fake.mean()).item()
-        candidates = [
-            (-expected, "the sign is flipped: D maximises V, so it minimises "
-                        "-[log D(x) + log(1 - D(G(z)))]"),
-            (-log_real.mean().item(), "that is only the real half -log D(x): add the fake half "
-                                      "-log(1 - D(G(z)))"),
-            (-log_not_fake.mean().item(), "that is only the fake half -log(1 - D(G(z))): add the "
-                                          "real half -log D(x)"),
-            (-(log_real.mean() + log_fake.mean()).item(),
-             "the fakes are labelled 1: their term is -log(1 - D(G(z))), not -log D(G(z))"),
-            (-(log_not_real.mean() + log_fake.mean()).item(),
-             "the labels are swapped: real images count with -log D(x) (label 1), fakes with "
-             "-log(1 - D(G(z))) (label 0)"),
-            (expected / 2, "you averaged the two halves: add them, as GANTrainer does by default "
-                           "(d_loss_reduction='sum')"),
-        ]
-        if d_real.numel() > 1:
-            candidates.append((expected * d_real.numel(),
-                               f"that is {d_real.numel()} times too large: average each half over "
-                               f"the batch with .mean() instead of summing"))
-        _diagnose(got, expected, name, candidates)
+        expected, mistakes = _d_loss_and_mistakes(d_real, d_fake)
+        _diagnose(got, expected, name, mistakes)
         if isinstance(value, torch.Tensor) and value.requires_grad:
             grads = torch.autograd.grad(value, (d_real, d_fake), allow_unused=True)
             want = (-1 / d_real.detach().double() / d_real.numel(),

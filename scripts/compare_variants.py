@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from gan_tutorial.history import History  # noqa: E402
 from gan_tutorial.lessons import LESSONS  # noqa: E402
+from sweep import contact_sheet  # noqa: E402  (scripts/sweep.py, beside this file)
 
 VARIANTS = [name for name in LESSONS if name.startswith("07")] + ["08"]
 
@@ -120,28 +121,8 @@ def quality_plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def contact_sheet(rows: list[dict], path: Path, columns: int = 6) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    done = [r for r in rows if r["status"] == "done" and Path(r["grid"]).is_file()]
-    if not done:
-        return
-    n_rows = -(-len(done) // columns)
-    fig, axes = plt.subplots(n_rows, columns, figsize=(2.2 * columns, 2.5 * n_rows), squeeze=False)
-    for ax in axes.flat:
-        ax.set_axis_off()
-    for ax, r in zip(axes.flat, done):
-        image = Image.open(r["grid"]).convert("RGB")
-        image.thumbnail((200, 200))
-        ax.imshow(image)
-        ax.set_title(f"{r['run']}\nFréchet {r['metrics']['frechet_distance']:.0f}", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=72, bbox_inches="tight")
-    plt.close(fig)
+def _variant_title(row: dict) -> tuple[str, str]:
+    return f"{row['run']}\nFréchet {row['metrics']['frechet_distance']:.0f}", "black"
 
 
 def main() -> None:
@@ -161,7 +142,8 @@ def main() -> None:
     stem = args.publish / f"lesson07_{args.setting}"
     Path(f"{stem}.md").write_text(table(rows, args.setting))
     quality_plot(rows, Path(f"{stem}_quality.png"))
-    contact_sheet(rows, Path(f"{stem}_grids.png"))
+    done = [r for r in rows if r["status"] == "done"]
+    contact_sheet(done, Path(f"{stem}_grids.png"), columns=6, title=_variant_title, size=200)
     print(Path(f"{stem}.md").read_text())
 
 

@@ -20,6 +20,7 @@ reported as "needs a look", never as passed.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import json
 import os
 import subprocess
@@ -178,28 +179,35 @@ def table(lesson: str, setting: str, rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def contact_sheet(rows: list[dict], path: Path, columns: int = 4) -> None:
-    """Every run's final fixed-noise grid as a thumbnail, labelled with its verdict."""
+def _sweep_title(row: dict) -> tuple[str, str]:
+    colour = {"pass": "tab:green", "fail": "tab:red"}.get(row["verdict"], "tab:orange")
+    return f"{row['precision']} seed {row['seed']}\n{_quality(row['metrics'])}\n{row['verdict']}", colour
+
+
+def contact_sheet(rows: list[dict], path: Path, columns: int = 4,
+                  title: Callable[[dict], tuple[str, str]] = _sweep_title, size: int = 240) -> None:
+    """Every finished run's final fixed-noise grid (``row["grid"]``) as a thumbnail, titled
+    (and coloured) by ``title(row)``: by default the sweep's verdict."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    done = [row for row in rows if "seed" in row and Path(row["grid"]).is_file()]
+    done = [row for row in rows if "grid" in row and Path(row["grid"]).is_file()]
     if not done:
         return
+    columns = min(columns, len(done))
     n_rows = -(-len(done) // columns)
     fig, axes = plt.subplots(n_rows, columns, figsize=(2.6 * columns, 2.9 * n_rows), squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, row in zip(axes.flat, done):
         image = Image.open(row["grid"]).convert("RGB")
-        image.thumbnail((240, 240))
+        image.thumbnail((size, size))
         ax.imshow(image)
-        colour = {"pass": "tab:green", "fail": "tab:red"}.get(row["verdict"], "tab:orange")
-        ax.set_title(f"{row['precision']} seed {row['seed']}\n{_quality(row['metrics'])}\n{row['verdict']}",
-                     fontsize=8, color=colour)
+        text, colour = title(row)
+        ax.set_title(text, fontsize=8, color=colour)
     fig.tight_layout()
     fig.savefig(path, dpi=72, bbox_inches="tight")
     plt.close(fig)
