@@ -39,6 +39,8 @@ LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("0*.ipynb"))
 # lessons with LaTeX math / an animation player: those tests run on these (never a skip in CI)
 MATH_LESSONS = [n for n in LESSONS if expectations(REPO / "notebooks" / n).math_cells]
 PLAYER_LESSONS = [n for n in LESSONS if expectations(REPO / "notebooks" / n).player_cells]
+# lessons with a training cell (lesson 06 trains nothing: it reads saved runs)
+TRAINING_LESSONS = [n for n in LESSONS if expectations(REPO / "notebooks" / n).training_cells]
 # the session fixtures of the root conftest.py that skip (outside CI) when a dataset is missing
 DATA_FIXTURES = {"MNIST": "mnist_data", "CelebA": "celeba_data", "Pokémon": "pokemon_data"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -312,6 +314,7 @@ def test_runs_without_errors(lesson: LessonRun) -> None:
     assert not local, f"{lesson.name}: browser console errors: {local}"
 
 
+@pytest.mark.parametrize("lesson", TRAINING_LESSONS, indirect=True)
 def test_progress_bar_is_a_widget(lesson: LessonRun) -> None:
     """tqdm.auto draws each training run's bar as an ipywidget, finished (green), not as text."""
     cells = lesson.expected.training_cells
