@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      parser_class=_Parser)
 
     train = commands.add_parser(
-        "train", help="train a lesson (01-04) or a config file",
+        "train", help="train a lesson (01-04, 07 or a variant such as 07-hinge, 08) or a config file",
         description="Train one lesson headless, as its notebook does. Writes checkpoint.pt, "
                     "config.json, sample grids, curves.png, progress.gif and summary.json into "
                     "--out; run the same command again to resume from the checkpoint there. "
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=_seed, default=0, help="random seed for the noise [default: 0]")
     sample.add_argument("--digit", type=_class_index,
                         help="the class a conditional run (lesson 08) draws [default: every class in turn]")
-    sample.add_argument("--lesson", help="the checkpoint's lesson (01-04) when it has no config.json")
+    sample.add_argument("--lesson", help="the checkpoint's lesson (01-04, 07..., 08) when it has no config.json")
     sample.add_argument("--config", type=Path, help="a config.json/.toml describing the architecture")
     sample.add_argument("--device", help="cpu, cuda, cuda:1 or mps")
 
@@ -277,7 +277,8 @@ def resolve_config(lesson: str, setting: str | None) -> RunConfig:
             raise CLIError(f"config file {path} not found")
         values = read_config_file(path)
         if "lesson" not in values:
-            raise CLIError(f"config file {path} needs a 'lesson' key (01-04) naming the preset it changes")
+            raise CLIError(f"config file {path} needs a 'lesson' key naming the preset it changes "
+                           f"(`python -m gan_tutorial lessons` lists them)")
         try:
             base = preset(values.pop("lesson"), setting or values.pop("setting", "full"))
             values.pop("setting", None)
@@ -529,7 +530,7 @@ def sample(args: argparse.Namespace) -> int:
             raise CLIError(f"{path.parent / CONFIG_NAME} is not a run configuration: {err}") from None
     else:
         raise CLIError(f"no {CONFIG_NAME} next to {path} to say which architecture it is: "
-                       f"pass --lesson 01-04 or --config FILE")
+                       f"pass --lesson (see `python -m gan_tutorial lessons`) or --config FILE")
     try:
         device = get_device(args.device)
     except (RuntimeError, ValueError) as err:
