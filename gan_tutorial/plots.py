@@ -264,3 +264,29 @@ def plot_generator_gradients(ax: plt.Axes | None = None) -> plt.Axes:
     top.set_xlabel("D(G(z)) = sigmoid(a)", labelpad=2)
     ax.legend(loc="upper right")
     return ax
+
+
+from collections.abc import Callable  # noqa: E402
+
+
+def show_latent_interpolation(sample: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor,
+                              end: torch.Tensor, steps: int = 10, title: str | None = None,
+                              size: float = 1.2) -> plt.Axes:
+    """What G draws along the straight line from noise vector ``start`` to ``end``, in one row.
+
+    ``sample`` maps a batch of noise vectors to images, e.g. for a conditional GAN drawing 7s:
+    ``lambda z: trainer.sample(z, labels=torch.full((len(z),), 7))``. The ``steps`` vectors
+    are ``(1 - t) start + t end`` for t evenly spaced from 0 to 1, so the first image is
+    ``start``'s and the last ``end``'s. A smooth change from one to the other shows that G
+    learned a continuous map, not a lookup table of training images. ``size``: inches per image.
+    """
+    if start.shape != end.shape:
+        raise ValueError(f"start and end must be noise vectors of the same shape, got "
+                         f"{tuple(start.shape)} and {tuple(end.shape)}")
+    if type(steps) is not int or steps < 2:
+        raise ValueError(f"steps must be a whole number >= 2 (the two ends), got {steps!r}")
+    t = torch.linspace(0, 1, steps, device=start.device).view(-1, *[1] * start.dim())
+    path = torch.lerp(start.unsqueeze(0).float(), end.unsqueeze(0).float(), t)
+    images = sample(path)
+    _, ax = plt.subplots(figsize=(size * steps, size + (0.4 if title else 0)))
+    return show_images(images, nrow=steps, title=title, ax=ax)
