@@ -18,7 +18,8 @@ MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 
 NOTEBOOK_NEEDS = {"01_fc_gan_mnist": "MNIST", "02_dcgan_mnist": "MNIST",
                   "03_dcgan_celeba": "CelebA", "04_dcgan_pokemon": "Pokémon", "05_fc_vs_dcgan": "MNIST",
-                  "06_troubleshooting": "MNIST"}  # 06: real digits as the grid-contrast reference
+                  "06_troubleshooting": "MNIST",  # 06: real digits as the grid-contrast reference
+                  "07_modern_gans": "MNIST", "08_conditional_gan": "MNIST"}
 """The dataset each lesson notebook trains on (or reads)."""
 
 

@@ -10,8 +10,8 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = ["01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba", "04_dcgan_pokemon", "05_fc_vs_dcgan",
-           "06_troubleshooting"]  # 06 trains nothing: it reads saved runs
-TRAINING_LESSONS = LESSONS[:4]  # one model each; 05 compares two lessons' models
+           "06_troubleshooting", "07_modern_gans", "08_conditional_gan"]  # 06 trains nothing: it reads saved runs
+TRAINING_LESSONS = LESSONS[:4] + LESSONS[6:]  # 05 compares two lessons' models; 07 trains variants of one
 IGNORED = {"nbval-ignore-output", "nbval-skip"}
 
 
