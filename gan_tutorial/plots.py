@@ -1,7 +1,7 @@
 """Figures a learner looks at: image grids, real vs fake, loss and D-output curves."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -264,9 +264,6 @@ def plot_generator_gradients(ax: plt.Axes | None = None) -> plt.Axes:
     top.set_xlabel("D(G(z)) = sigmoid(a)", labelpad=2)
     ax.legend(loc="upper right")
     return ax
-
-
-from collections.abc import Callable  # noqa: E402
 
 
 def show_latent_interpolation(sample: Callable[[torch.Tensor], torch.Tensor], start: torch.Tensor,
