@@ -167,12 +167,19 @@ def _refuse_torch_bce(calls: set[str], name: str, write: str) -> None:
                          f"to write it yourself, {write}")
 
 
+def _learners_call(fn: Callable, call: str, *args):
+    """``fn(*args)``; an error the learner's code raises becomes a CheckError naming ``call``."""
+    try:
+        return fn(*args)
+    except CheckError:
+        raise
+    except Exception as err:  # noqa: BLE001 - show the learner their own error
+        raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
+
+
 def _call_loss(fn: Callable, name: str, *args: torch.Tensor):
     """``fn(*args)`` and the torch functions it called; the learner's own error as a CheckError."""
-    try:
-        return torch_calls(fn, *args)
-    except Exception as err:  # noqa: BLE001 - show the learner their own error
-        raise CheckError(f"{name} raised {type(err).__name__}: {err}") from err
+    return _learners_call(torch_calls, name, fn, *args)
 
 
 def _fresh(shape: tuple[int, ...], low: float, high: float, seed: int) -> torch.Tensor:
@@ -324,10 +331,7 @@ def _check_size_formula(fn: Callable, transposed: bool) -> int:
     answers = []
     for n, k, s, p in cases:
         call = f"{name}(n={n}, k={k}, s={s}, p={p})"
-        try:
-            value, calls = torch_calls(fn, n, k, s, p)
-        except Exception as err:  # noqa: BLE001 - show the learner their own error
-            raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
+        value, calls = _learners_call(torch_calls, call, fn, n, k, s, p)
         if calls & CONVOLUTIONS:
             raise CheckError(f"{call} runs a {layer_cls.__name__} to measure the side: the exercise "
                              f"is the formula, from n, k, s and p alone")
@@ -426,11 +430,9 @@ def check_diversity(answer, images: torch.Tensor | None = None) -> None:
                                                               _fresh((9, 1, 7, 7), -1.0, 1.0, 62)]
         for batch in batches:
             name = f"my_diversity(a batch of shape {tuple(batch.shape)})"
-            try:
-                value, called = python_calls(answer, (diversity, diversity_ratio, diversity_curve),
-                                             batch.detach().clone())
-            except Exception as err:  # noqa: BLE001 - show the learner their own error
-                raise CheckError(f"{name} raised {type(err).__name__}: {err}") from err
+            value, called = _learners_call(python_calls, name, answer,
+                                           (diversity, diversity_ratio, diversity_curve),
+                                           batch.detach().clone())
             if called:
                 raise CheckError(f"my_diversity calls gan_tutorial's own {', '.join(sorted(called))}: "
                                  f"compute the pairwise distances yourself (torch.cdist or torch.pdist)")
@@ -546,10 +548,7 @@ def _check_d_loss_function(my_d_loss: Callable) -> None:
         d_real, d_fake = d_real.requires_grad_(), d_fake.requires_grad_()
         name = (f"my_d_loss(d_real={[round(v, 4) for v in d_real.tolist()]}, "
                 f"d_fake={[round(v, 4) for v in d_fake.tolist()]}) [{what}]")
-        try:
-            value = my_d_loss(d_real, d_fake)
-        except Exception as err:  # noqa: BLE001 - show the learner their own error
-            raise CheckError(f"{name} raised {type(err).__name__}: {err}") from err
+        value = _learners_call(my_d_loss, name, d_real, d_fake)
         got = _scalar(value, name)  # a number or a detached tensor is fine: no gradient is asked for
         expected, mistakes = _d_loss_and_mistakes(d_real, d_fake)
         _diagnose(got, expected, name, mistakes)

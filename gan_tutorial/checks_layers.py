@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .checks import CheckError, _as_int, _passed
+from .checks import CheckError, _as_int, _learners_call, _passed
 from .torch_calls import CONVOLUTIONS, torch_calls
 
 __all__ = ["check_tconv_design", "check_side_prediction", "check_conv_macs"]
@@ -22,10 +22,7 @@ __all__ = ["check_tconv_design", "check_side_prediction", "check_conv_macs"]
 
 def _call(fn: Callable, call: str, *args):
     """``fn(*args)`` as a number; the learner's error, or a convolution run, as a CheckError."""
-    try:
-        value, calls = torch_calls(fn, *args)
-    except Exception as err:  # noqa: BLE001 - show the learner their own error
-        raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
+    value, calls = _learners_call(torch_calls, call, fn, *args)
     if calls & CONVOLUTIONS:
         raise CheckError(f"{call} runs a convolution ({', '.join(sorted(calls & CONVOLUTIONS))}): "
                          f"the exercise is to work it out from kernel, stride and padding, "

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from .checks import CheckError, _as_int, _close, _passed
+from .checks import CheckError, _as_int, _close, _learners_call, _passed
 from .history import History
 
 __all__ = ["check_collapsed_ratio", "check_seconds_to_reach"]
@@ -57,12 +57,7 @@ def check_collapsed_ratio(collapsed_ratio: Callable[[int, int], float], fewest_i
     answers = []
     for k, n in _RATIO_CASES:
         call = f"collapsed_ratio(k={k}, n={n})"
-        try:
-            answers.append(float(_as_int(collapsed_ratio(k, n), call)))
-        except CheckError:
-            raise
-        except Exception as err:  # noqa: BLE001 - show the learner their own error
-            raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
+        answers.append(float(_as_int(_learners_call(collapsed_ratio, call, k, n), call)))
     for (k, n), got in zip(_RATIO_CASES, answers):
         true = _measured_collapse(k, n)
         if _close(got, true):
@@ -123,10 +118,7 @@ def check_seconds_to_reach(seconds_to_reach: Callable[[History, float], float]) 
     """
     for h, threshold, what in _reach_cases():
         call = f"seconds_to_reach(history, {threshold:g}) [{what}]"
-        try:
-            value = seconds_to_reach(copy.deepcopy(h), threshold)
-        except Exception as err:  # noqa: BLE001 - show the learner their own error
-            raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
+        value = _learners_call(seconds_to_reach, call, copy.deepcopy(h), threshold)
         true = _first_reach(h, threshold)
         got = math.inf if value is None else float(_as_int(value, call))
         if got == true or _close(got, true):

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from .checks import CheckError, _passed
+from .checks import CheckError, _learners_call, _passed
 from .losses import hinge_d_loss
 from .models import ConditionalDiscriminator, ConditionalGenerator
 from .torch_calls import python_calls
@@ -27,16 +27,6 @@ __all__ = ["check_hinge_active", "check_ema_shares", "check_asked_digits", "chec
 def _generator(seed: int) -> torch.Generator:
     """The check's own random numbers: the notebook's global RNG is left as it was."""
     return torch.Generator().manual_seed(seed)
-
-
-def _run(fn: Callable, call: str, *args):
-    """``fn(*args)``, with the learner's own error turned into a CheckError naming the call."""
-    try:
-        return fn(*args)
-    except CheckError:
-        raise
-    except Exception as err:  # noqa: BLE001 - show the learner their own error
-        raise CheckError(f"{call} raised {type(err).__name__}: {err}") from err
 
 
 def _tensor(value, call: str, what: str) -> torch.Tensor:
@@ -92,7 +82,7 @@ def check_hinge_active(hinge_active: Callable) -> None:
         expected = (grad_real != 0, grad_fake != 0)
         call = f"hinge_active(<{len(score_real)} real scores>, <{len(score_fake)} fake scores>)"
         answer, used = python_calls(
-            lambda: _run(hinge_active, call, score_real.clone(), score_fake.clone()), [hinge_d_loss])
+            lambda: _learners_call(hinge_active, call, score_real.clone(), score_fake.clone()), [hinge_d_loss])
         if used:
             raise CheckError("hinge_active calls hinge_d_loss to see which scores get a gradient: work "
                              "it out from the formula max(0, 1 - D(x)) + max(0, 1 + D(G(z))) instead")
@@ -173,7 +163,7 @@ def check_ema_shares(ema_shares: Callable[[int, float], torch.Tensor]) -> None:
         raise CheckError(f"ema_shares should be a function of (n, decay), got {type(ema_shares).__name__}")
     for n, decay in _EMA_CASES:
         call = f"ema_shares({n}, {decay})"
-        got = _tensor(_run(ema_shares, call, n, decay), call, f"{n} numbers").double().flatten()
+        got = _tensor(_learners_call(ema_shares, call, n, decay), call, f"{n} numbers").double().flatten()
         if got.numel() != n:
             raise CheckError(f"{call} returned {got.numel()} numbers, expected {n}: one share per "
                              f"update, the first update's first")
@@ -188,7 +178,7 @@ def check_ema_shares(ema_shares: Callable[[int, float], torch.Tensor]) -> None:
                          f"keeps {true[worst].item():.6g} of it (shares sum to {got.sum().item():.4f}, "
                          f"AveragedModel's to {true.sum().item():.4f})")
     n, decay = 10_000, 0.999
-    shares = _tensor(_run(ema_shares, f"ema_shares({n}, {decay})", n, decay), "ema_shares",
+    shares = _tensor(_learners_call(ema_shares, f"ema_shares({n}, {decay})", n, decay), "ema_shares",
                      f"{n} numbers").double().flatten()
     if shares.numel() != n or not math.isclose(shares.sum().item(), 1.0, rel_tol=1e-6):
         raise CheckError(f"ema_shares({n}, {decay}) does not return {n} shares summing to 1")
@@ -222,7 +212,7 @@ def check_asked_digits(asked_digits: Callable[[torch.Tensor], torch.Tensor]) -> 
         labels = torch.randint(0, 10, (40,), generator=rng)
         g_input = _g_input(nz, labels, rng)
         call = f"asked_digits(<G's input, shape {tuple(g_input.shape)}>)"
-        got = _tensor(_run(asked_digits, call, g_input.clone()), call, "one digit per row")
+        got = _tensor(_learners_call(asked_digits, call, g_input.clone()), call, "one digit per row")
         if got.shape != labels.shape:
             hint = (": that looks like the one-hot codes; turn each into its digit (the index of its 1)"
                     if got.shape[-1:] == (10,) else "")
@@ -269,7 +259,7 @@ def check_label_planes(label_planes: Callable[[torch.Tensor, int], torch.Tensor]
         images = torch.rand(n, nc, size, size, generator=rng) * 2 - 1
         D, true = _d_planes(labels, images)
         call = f"label_planes(<{n} labels>, {size})"
-        got = _run(label_planes, call, labels.clone(), size)
+        got = _learners_call(label_planes, call, labels.clone(), size)
         got = _tensor(got, call, f"a tensor of shape ({n}, 10, {size}, {size})")
         if got.shape != true.shape:
             hint = ""
