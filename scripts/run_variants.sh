@@ -12,7 +12,8 @@ mkdir -p "$runs"
 for seed in $seeds; do
   for variant in 07 07-hinge 07-sn 07-ttur 07-ema 07-combined 08 07-wgan-gp; do
     out="$runs/${variant}_${setting}_seed${seed}"
-    [ -f "$out/summary.json" ] && continue
+    # a finished run is kept; an interrupted one (its summary says so) resumes from its checkpoint
+    grep -qs '"interrupted": false' "$out/summary.json" && continue
     echo "$(date +%H:%M) $variant seed $seed"
     "$python" -m gan_tutorial train "$variant" --setting "$setting" --seed "$seed" --out "$out" > "$out.log" 2>&1 \
       || echo "   failed: see $out.log"
