@@ -365,14 +365,19 @@ MODERN_VARIANTS = (
             d_kwargs={"spectral_norm": True}, loss="hinge", lr=1e-4, lr_d=4e-4, ema_decay=0.99),
 )
 
-# Lesson 08's conditional DCGAN: told which digit to draw (32x32, as lesson 07)
+# Lesson 08's conditional DCGAN: told which digit to draw (32x32, as lesson 07). Its class run is
+# twice lesson 07's: at 1,500 updates 94.7% of its digits were drawn as asked and the share was
+# still rising by about a point per 100 updates (seed 0, 2026-12-03); the target is 95%.
+_MNIST_32_LONGER_CLASS = {**_MNIST_32, "settings": {
+    **_MNIST_32["settings"],
+    "class": Setting(epochs=10, batch_size=64, limit=19_200, snapshot_every=200, eval_every=200)}}
 LESSON_08 = Lesson(
     name="08", title="Conditional DCGAN on MNIST", notebook="08_conditional_gan.ipynb",
     generator="ConditionalGenerator",
     generator_kwargs={"num_classes": 10, "nz": 100, "ngf": 64, "nc": 1, "image_size": 32},
     discriminator="ConditionalDiscriminator",
     discriminator_kwargs={"num_classes": 10, "ndf": 64, "nc": 1, "image_size": 32, "logits": True},
-    **_MNIST_32)
+    **_MNIST_32_LONGER_CLASS)
 
 LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in
                               (LESSON_01, LESSON_02, LESSON_03, LESSON_04, *MODERN_VARIANTS,
