@@ -6,14 +6,18 @@ Reads the finished runs ``RUNS/<variant>_<setting>_seed<k>/`` (as ``python -m ga
 train <variant> --setting <setting> --seed <k> --out ...`` writes them; scripts/run_variants.sh
 trains them), then writes under --publish:
 
-* lesson07_<setting>.md: one row per variant: seeds done, median minutes and iterations, the
-  final Fréchet distance (median and range over seeds), digits covered, and for the
-  conditional model (lesson 08) the share of digits drawn as asked; every run listed too;
+* lesson07_<setting>.md: two tables. Equal updates: one row per variant with seeds done,
+  minutes and iterations, the final Fréchet distance (median and range over seeds), digits
+  covered, and for the conditional model (lesson 08) the share drawn as asked. Equal time
+  (with --times): each variant's Fréchet distance after as many minutes as the baseline's
+  class run takes, read from the evaluations every run records. Every run is listed too;
 * lesson07_<setting>_quality.png: Fréchet distance against training minutes, one line per run;
 * lesson07_<setting>_grids.png: the final fixed-noise grid of every run (a contact sheet).
 
-Minutes are each run's own measured training time (evaluations excluded), on this machine,
-with the number of torch threads and the other load it had: compare them within one table.
+Minutes: with ``--times`` (the JSON scripts/time_variants.py writes, every variant timed side
+by side in one process) a run's minutes are its updates times its variant's measured seconds
+per update, comparable across variants. Without it they are each run's own measured training
+time, with whatever load the machine had then.
 A run that is missing or did not finish is listed as such, never left out.
 """
 from __future__ import annotations
@@ -44,6 +48,9 @@ def read_run(folder: Path) -> dict:
         row["status"] = "running or stopped" if folder.is_dir() else "not run"
         return row
     summary = json.loads(summary_file.read_text())
+    if summary.get("interrupted"):
+        row["status"] = f"stopped at {summary['iterations']:,} updates (resumable)"
+        return row
     state = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
     history = History.from_state_dict(state["history"])
     seconds_per_iteration = history.train_seconds / max(1, history.iterations)
@@ -52,6 +59,7 @@ def read_run(folder: Path) -> dict:
                threads=summary["torch_threads"], precision=summary["precision"],
                curve=([i * seconds_per_iteration / 60 for i in history.metric_iterations],
                       history.metrics.get("frechet_distance", [])),
+               metric_iterations=list(history.metric_iterations),
                grid=folder / "samples.png")
     return row
 
@@ -63,9 +71,53 @@ def _median_range(values: list[float], digits: int = 0) -> str:
     return text if len(values) == 1 else f"{text} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
-def table(rows: list[dict], setting: str) -> str:
-    lines = [f"Lesson 07 comparison, {setting} setting: every variant trains the same number of G "
-             f"updates on the same seeds; minutes are measured per run (training only).", "",
+def apply_times(rows: list[dict], seconds_per_update: dict[str, float]) -> None:
+    """Minutes from updates x the variant's side-by-side measured seconds per update."""
+    for r in rows:
+        if r["status"] == "done" and r["variant"] in seconds_per_update:
+            spu = seconds_per_update[r["variant"]]
+            r["measured_minutes"] = r["minutes"]
+            r["minutes"] = r["iterations"] * spu / 60
+            r["curve"] = ([i * spu / 60 for i in r["metric_iterations"]], r["curve"][1])
+
+
+def at_equal_time(rows: list[dict], seconds_per_update: dict[str, float]) -> str:
+    """Each variant's Fréchet distance after the baseline's class-run minutes (its last
+    evaluation within that time), over the seeds that ran that long (5% short allowed: a
+    variant a little faster than the baseline would have run past the class run's end)."""
+    base = [r["iterations"] for r in rows if r["variant"] == "07" and r["status"] == "done"]
+    if not base or "07" not in seconds_per_update:
+        return ""
+    budget = statistics.median(base) * seconds_per_update["07"]  # seconds
+    lines = [f"Equal time: each variant after {budget / 60:.1f} minutes, the baseline's run "
+             f"(1 thread, seconds per update measured side by side by scripts/time_variants.py); "
+             f"the Fréchet distance of the last evaluation within that time.", "",
+             "| variant | seconds per update | updates in that time | Fréchet distance, median (range) "
+             "| seeds |", "|---|---|---|---|---|"]
+    for variant in VARIANTS:
+        if variant not in seconds_per_update:
+            continue
+        updates = int(budget / seconds_per_update[variant])
+        values, short = [], []
+        for r in rows:
+            if r["variant"] != variant or r["status"] != "done":
+                continue
+            if r["iterations"] < 0.95 * updates:  # stopped well before the time was up
+                short.append(r["run"])
+                continue
+            evaluated = [(i, f) for i, f in zip(r["metric_iterations"], r["curve"][1]) if i <= updates]
+            values.append(evaluated[-1][1])
+        note = f" (too short: {', '.join(short)})" if short else ""
+        lines.append(f"| {variant} | {seconds_per_update[variant]:.3f} | {updates:,} | "
+                     f"{_median_range(values)} | {len(values)}{note} |")
+    return "\n".join(lines) + "\n"
+
+
+def table(rows: list[dict], setting: str, timed: bool = False) -> str:
+    minutes = ("minutes are updates x each variant's seconds per update, measured side by side"
+               if timed else "minutes are measured per run (training only)")
+    lines = [f"Lesson 07 comparison, {setting} setting, equal updates: every variant trains the "
+             f"same number of G updates on the same seeds; {minutes}.", "",
              "| variant | what changes | runs done | minutes (median) | iterations | Fréchet distance, "
              "median (range) | digits covered | digits drawn as asked |", "|---|---|---|---|---|---|---|---|"]
     for variant in VARIANTS:
@@ -112,7 +164,7 @@ def quality_plot(rows: list[dict], path: Path) -> None:
         label = None if r["variant"] in labelled else r["variant"]
         labelled.add(r["variant"])
         ax.plot(*r["curve"], color=colours[r["variant"]], label=label, alpha=0.8)
-    ax.set(xlabel="training minutes (this machine, as measured)", ylabel="Fréchet distance (lower is better)",
+    ax.set(xlabel="training minutes (this machine, 1 thread)", ylabel="Fréchet distance (lower is better)",
            yscale="log", title="Quality against time, one line per run")
     if labelled:
         ax.legend(fontsize=8)
@@ -131,6 +183,8 @@ def main() -> None:
     parser.add_argument("--setting", default="class")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--publish", type=Path, required=True)
+    parser.add_argument("--times", type=Path,
+                        help="seconds per update of each variant (scripts/time_variants.py --out)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
@@ -140,7 +194,11 @@ def main() -> None:
             rows.append({**row, "variant": variant, "seed": seed})
     args.publish.mkdir(parents=True, exist_ok=True)
     stem = args.publish / f"lesson07_{args.setting}"
-    Path(f"{stem}.md").write_text(table(rows, args.setting))
+    times = json.loads(args.times.read_text())["seconds_per_update"] if args.times else {}
+    apply_times(rows, times)
+    text = table(rows, args.setting, timed=bool(times))
+    equal_time = at_equal_time(rows, times)
+    Path(f"{stem}.md").write_text(text + ("\n" + equal_time if equal_time else ""))
     quality_plot(rows, Path(f"{stem}_quality.png"))
     done = [r for r in rows if r["status"] == "done"]
     contact_sheet(done, Path(f"{stem}_grids.png"), columns=6, title=_variant_title, size=200)
