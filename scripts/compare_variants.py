@@ -182,18 +182,22 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--setting", default="class")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS,
+                        help="which presets to read (default: all of lesson 07's and lesson 08)")
+    parser.add_argument("--name", default="lesson07",
+                        help="file name stem of what is written, e.g. lesson08 for 08's full run")
     parser.add_argument("--publish", type=Path, required=True)
     parser.add_argument("--times", type=Path,
                         help="seconds per update of each variant (scripts/time_variants.py --out)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
-    for variant in VARIANTS:
+    for variant in args.variants:
         for seed in seeds:
             row = read_run(args.runs / f"{variant}_{args.setting}_seed{seed}")
             rows.append({**row, "variant": variant, "seed": seed})
     args.publish.mkdir(parents=True, exist_ok=True)
-    stem = args.publish / f"lesson07_{args.setting}"
+    stem = args.publish / f"{args.name}_{args.setting}"
     times = json.loads(args.times.read_text())["seconds_per_update"] if args.times else {}
     apply_times(rows, times)
     text = table(rows, args.setting, timed=bool(times))
