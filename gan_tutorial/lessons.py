@@ -363,6 +363,8 @@ MODERN_VARIANTS = (
             lr=1e-4, betas=(0.0, 0.9), d_steps=5),
     _modern("07-combined", "hinge + spectral norm + two learning rates + moving average",
             d_kwargs={"spectral_norm": True}, loss="hinge", lr=1e-4, lr_d=4e-4, ema_decay=0.99),
+    # the two changes that did no harm alone in the class runs (seeds 0 and 1, 2026-12-03)
+    _modern("07-hinge-ema", "hinge loss + moving average (decay 0.99)", loss="hinge", ema_decay=0.99),
 )
 
 # Lesson 08's conditional DCGAN: told which digit to draw (32x32, as lesson 07). Its class run is

@@ -10,7 +10,7 @@ seeds=${3:-0 1 2}
 python=${PYTHON:-python}
 mkdir -p "$runs"
 for seed in $seeds; do
-  for variant in 07 07-hinge 07-sn 07-ttur 07-ema 07-combined 08 07-wgan-gp; do
+  for variant in 07 07-hinge 07-sn 07-ttur 07-ema 07-combined 07-hinge-ema 08 07-wgan-gp; do
     out="$runs/${variant}_${setting}_seed${seed}"
     # a finished run is kept; an interrupted one (its summary says so) resumes from its checkpoint
     grep -qs '"interrupted": false' "$out/summary.json" && continue
