@@ -81,9 +81,17 @@ def apply_times(rows: list[dict], seconds_per_update: dict[str, float]) -> None:
             r["curve"] = ([i * spu / 60 for i in r["metric_iterations"]], r["curve"][1])
 
 
+def _interpolate(x: float, xs: list[float], ys: list[float]) -> float:
+    """ys at x, linear between the two points around it (the last y beyond the end)."""
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:])):
+        if x0 <= x <= x1:
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return ys[-1] if x > xs[-1] else ys[0]
+
+
 def at_equal_time(rows: list[dict], seconds_per_update: dict[str, float]) -> str:
-    """Each variant's Fréchet distance after the baseline's class-run minutes (its last
-    evaluation within that time), over the seeds that ran that long (5% short allowed: a
+    """Each variant's Fréchet distance after the baseline's class-run minutes (interpolated
+    between the two evaluations around that time), over the seeds that ran that long (5% short allowed: a
     variant a little faster than the baseline would have run past the class run's end)."""
     base = [r["iterations"] for r in rows if r["variant"] == "07" and r["status"] == "done"]
     if not base or "07" not in seconds_per_update:
@@ -91,7 +99,8 @@ def at_equal_time(rows: list[dict], seconds_per_update: dict[str, float]) -> str
     budget = statistics.median(base) * seconds_per_update["07"]  # seconds
     lines = [f"Equal time: each variant after {budget / 60:.1f} minutes, the baseline's run "
              f"(1 thread, seconds per update measured side by side by scripts/time_variants.py); "
-             f"the Fréchet distance of the last evaluation within that time.", "",
+             f"the Fréchet distance at that time, interpolated between the run's evaluations "
+             f"before and after it.", "",
              "| variant | seconds per update | updates in that time | Fréchet distance, median (range) "
              "| seeds |", "|---|---|---|---|---|"]
     for variant in VARIANTS:
@@ -105,8 +114,7 @@ def at_equal_time(rows: list[dict], seconds_per_update: dict[str, float]) -> str
             if r["iterations"] < 0.95 * updates:  # stopped well before the time was up
                 short.append(r["run"])
                 continue
-            evaluated = [(i, f) for i, f in zip(r["metric_iterations"], r["curve"][1]) if i <= updates]
-            values.append(evaluated[-1][1])
+            values.append(_interpolate(updates, r["metric_iterations"], r["curve"][1]))
         note = f" (too short: {', '.join(short)})" if short else ""
         lines.append(f"| {variant} | {seconds_per_update[variant]:.3f} | {updates:,} | "
                      f"{_median_range(values)} | {len(values)}{note} |")

@@ -34,18 +34,18 @@ def test_minutes_come_from_updates_times_the_measured_seconds_per_update():
     assert rows[0]["curve"][0] == [0.0, 2.5, 5.0]
 
 
-def test_equal_time_reads_the_last_evaluation_within_the_baselines_minutes():
+def test_equal_time_reads_each_run_at_the_baselines_minutes():
     times = {"07": 0.2, "07-wgan-gp": 1.0, "07-hinge": 0.21}
     rows = [_run("07", 0, 1500, [0, 100, 1500], [800.0, 600.0, 150.0]),
             _run("07", 1, 1500, [0, 100, 1500], [800.0, 600.0, 170.0]),
-            # 300 s of baseline = 300 WGAN-GP updates: the evaluation at 300 counts, 400 does not
+            # 300 s of baseline = 300 WGAN-GP updates: the evaluation at 300, not 400's
             _run("07-wgan-gp", 0, 1500, [0, 100, 300, 400], [800.0, 500.0, 400.0, 100.0]),
             _run("07-wgan-gp", 1, 100, [0, 100], [800.0, 500.0]),  # stopped long before 300 s
-            # 1,428 hinge updates fit: the run's evaluation at 1,500 is past the time
-            _run("07-hinge", 0, 1500, [0, 1400, 1500], [800.0, 200.0, 120.0])]
+            # 1,428 hinge updates fit: 28% of the way from the evaluation at 1,400 to 1,500's
+            _run("07-hinge", 0, 1500, [0, 1400, 1500], [800.0, 200.0, 100.0])]
     text = compare_variants.at_equal_time(rows, times)
     assert "after 5.0 minutes" in text
     assert "| 07 | 0.200 | 1,500 | 160 (150–170) | 2 |" in text
     assert "| 07-wgan-gp | 1.000 | 300 | 400 | 1 (too short: 07-wgan-gp_class_seed1) |" in text
-    assert "| 07-hinge | 0.210 | 1,428 | 200 | 1 |" in text
+    assert "| 07-hinge | 0.210 | 1,428 | 172 | 1 |" in text
     assert compare_variants.at_equal_time(rows, {}) == ""
