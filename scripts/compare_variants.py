@@ -124,7 +124,7 @@ def at_equal_time(rows: list[dict], seconds_per_update: dict[str, float]) -> str
 def table(rows: list[dict], setting: str, timed: bool = False) -> str:
     minutes = ("minutes are updates x each variant's seconds per update, measured side by side"
                if timed else "minutes are measured per run (training only)")
-    lines = [f"Lesson 07 comparison, {setting} setting, equal updates: every variant trains the "
+    lines = [f"The {setting} setting, equal updates: every variant trains the "
              f"same number of G updates on the same seeds; {minutes}.", "",
              "| variant | what changes | runs done | minutes (median) | iterations | Fréchet distance, "
              "median (range) | digits covered | digits drawn as asked |", "|---|---|---|---|---|---|---|---|"]
