@@ -137,21 +137,30 @@ def table(rows: list[dict], setting: str, timed: bool = False) -> str:
         if not done:
             lines.append(f"| {variant} | {title} | 0 of {len(mine)} | | | | | |")
             continue
+        # only runs of the setting's whole length count here; shorter ones (stopped on purpose for
+        # the equal-time table) are named, and counted there
+        length = max(r["iterations"] for r in done)
+        short = [r for r in done if r["iterations"] < length]
+        done = [r for r in done if r["iterations"] == length]
+        stopped = ", ".join(f"{r['iterations']:,}" for r in short)
+        runs = f"{len(done)} of {len(mine)}" + (
+            f" ({len(short)} stopped at {stopped} updates)" if short else "")
         asked = [100 * r["metrics"]["label_accuracy"] for r in done if "label_accuracy" in r["metrics"]]
-        lines.append(f"| {variant} | {title} | {len(done)} of {len(mine)} | "
-                     f"{_median_range([r['minutes'] for r in done], 1)} | {done[0]['iterations']:,} | "
+        lines.append(f"| {variant} | {title} | {runs} | "
+                     f"{_median_range([r['minutes'] for r in done], 1)} | {length:,} | "
                      f"{_median_range([r['metrics']['frechet_distance'] for r in done])} | "
                      f"{_median_range([r['metrics']['digits_covered'] for r in done])} | "
                      f"{_median_range(asked) + '%' if asked else ''} |")
-    lines += ["", "Every run:", "", "| run | status | precision (threads) | minutes | Fréchet | digits | "
-              "most frequent digit | drawn as asked |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "Every run:", "", "| run | status | precision (threads) | updates | minutes | Fréchet | "
+              "digits | most frequent digit | drawn as asked |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["status"] != "done":
-            lines.append(f"| {r['run']} | {r['status']} | | | | | | |")
+            lines.append(f"| {r['run']} | {r['status']} | | | | | | | |")
             continue
         m = r["metrics"]
         asked = f"{m['label_accuracy']:.0%}" if "label_accuracy" in m else ""
-        lines.append(f"| {r['run']} | done | {r['precision']} ({r['threads']}) | {r['minutes']:.1f} | "
+        lines.append(f"| {r['run']} | done | {r['precision']} ({r['threads']}) | {r['iterations']:,} | "
+                     f"{r['minutes']:.1f} | "
                      f"{m['frechet_distance']:.0f} | {m['digits_covered']:.0f} | "
                      f"{m['top_digit_share']:.0%} | {asked} |")
     return "\n".join(lines) + "\n"

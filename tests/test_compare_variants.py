@@ -49,3 +49,15 @@ def test_equal_time_reads_each_run_at_the_baselines_minutes():
     assert "| 07-wgan-gp | 1.000 | 300 | 400 | 1 (too short: 07-wgan-gp_class_seed1) |" in text
     assert "| 07-hinge | 0.210 | 1,428 | 172 | 1 |" in text
     assert compare_variants.at_equal_time(rows, {}) == ""
+
+
+def test_equal_updates_rows_count_only_runs_of_the_whole_length():
+    rows = [_run("07-wgan-gp", 0, 1500, [0, 1500], [800.0, 160.0]),
+            _run("07-wgan-gp", 1, 300, [0, 300], [800.0, 400.0]),
+            _run("07-wgan-gp", 2, 300, [0, 300], [800.0, 430.0])]
+    for r in rows:
+        r["metrics"] = {"frechet_distance": r["curve"][1][-1], "digits_covered": 10.0,
+                        "top_digit_share": 0.1}
+        r.update(precision="bf16", threads=1)
+    text = compare_variants.table(rows, "class")
+    assert "| 07-wgan-gp | WGAN-GP | 1 of 3 (2 stopped at 300, 300 updates) | 99.0 | 1,500 | 160 |" in text
