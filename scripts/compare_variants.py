@@ -91,8 +91,8 @@ def _interpolate(x: float, xs: list[float], ys: list[float]) -> float:
 
 def at_equal_time(rows: list[dict], seconds_per_update: dict[str, float]) -> str:
     """Each variant's Fréchet distance after the baseline's class-run minutes (interpolated
-    between the two evaluations around that time), over the seeds that ran that long (5% short allowed: a
-    variant a little faster than the baseline would have run past the class run's end)."""
+    between the two evaluations around that time), over the seeds that ran that long (5% short
+    allowed: a variant a little faster than the baseline would have run past the run's end)."""
     base = [r["iterations"] for r in rows if r["variant"] == "07" and r["status"] == "done"]
     if not base or "07" not in seconds_per_update:
         return ""
