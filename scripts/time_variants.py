@@ -24,10 +24,9 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from compare_variants import VARIANTS  # noqa: E402  (scripts/compare_variants.py, beside this file)
 from gan_tutorial import GANTrainer  # noqa: E402
 from gan_tutorial.lessons import LESSONS, build_models, preset, trainer_kwargs  # noqa: E402
-
-VARIANTS = [name for name in LESSONS if name.startswith("07")] + ["08"]
 
 
 def trainer_and_batch(variant: str) -> tuple[GANTrainer, torch.Tensor, torch.Tensor | None]:
