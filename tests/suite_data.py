@@ -22,6 +22,17 @@ NOTEBOOK_NEEDS = {"01_fc_gan_mnist": "MNIST", "02_dcgan_mnist": "MNIST",
                   "07_modern_gans": "MNIST", "08_conditional_gan": "MNIST"}
 """The dataset each lesson notebook trains on (or reads)."""
 
+DATA_FIXTURES = {"MNIST": "mnist_data", "CelebA": "celeba_data", "Pokémon": "pokemon_data"}
+"""The conftest fixture that provides each dataset (and skips, saying how to get it, without)."""
+
+
+def require_notebook_data(request, notebook: str) -> None:
+    """Skip the test, with how to get it, when the dataset ``notebook`` needs is missing
+    (in CI the fixture fails instead)."""
+    needs = NOTEBOOK_NEEDS.get(Path(notebook).stem)
+    if needs in DATA_FIXTURES:
+        request.getfixturevalue(DATA_FIXTURES[needs])
+
 
 def in_ci() -> bool:
     """True on a CI machine (``CI=true``), where missing data is an error, not a skip."""

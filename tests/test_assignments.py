@@ -20,6 +20,7 @@ import nbformat
 import pytest
 
 from exercise_runner import context, run_cells
+from suite_data import require_notebook_data
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -242,9 +243,10 @@ def code_sources(nb) -> list[str | None]:
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_each_check_fails_on_the_stub_and_passes_on_the_solution(name, students, monkeypatch):
+def test_each_check_fails_on_the_stub_and_passes_on_the_solution(name, students, monkeypatch, request):
     """Run every exercise of the student version: its locked check after the stub, then after the
     lesson's solution, with the cells the exercise needs before it (earlier answers solved)."""
+    require_notebook_data(request, name)
     teacher, student = lesson(name), nbformat.read(students / f"{name}.ipynb", as_version=4)
     solved = code_sources(student)
     for i in solutions(teacher):
@@ -268,7 +270,9 @@ def test_each_check_fails_on_the_stub_and_passes_on_the_solution(name, students,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", LESSONS)
-def test_student_version_runs_until_the_first_exercise_and_stops_there(name, make_assignments_versions, tmp_path):
+def test_student_version_runs_until_the_first_exercise_and_stops_there(name, make_assignments_versions, tmp_path,
+                                                                     request):
+    require_notebook_data(request, name)
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 

@@ -32,7 +32,7 @@ import pytest
 
 from lab_server import LabServer
 from notebook_expectations import LessonExpectations, expectations
-from suite_data import NOTEBOOK_NEEDS, in_ci
+from suite_data import in_ci, require_notebook_data
 
 REPO = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("0*.ipynb"))
@@ -42,7 +42,6 @@ PLAYER_LESSONS = [n for n in LESSONS if expectations(REPO / "notebooks" / n).pla
 # lessons with a training cell (lesson 06 trains nothing: it reads saved runs)
 TRAINING_LESSONS = [n for n in LESSONS if expectations(REPO / "notebooks" / n).training_cells]
 # the session fixtures of the root conftest.py that skip (outside CI) when a dataset is missing
-DATA_FIXTURES = {"MNIST": "mnist_data", "CelebA": "celeba_data", "Pokémon": "pokemon_data"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--disable-quic",
@@ -195,9 +194,7 @@ def _wait(page, predicate_js: str, timeout_s: float, arg=None, what: str = ""):
 def lesson(request: pytest.FixtureRequest, lab: LabServer, browser, screenshot_dir: Path):
     """Open one lesson in JupyterLab, Run All Cells, wait for the kernel to finish."""
     name = request.param
-    needs = NOTEBOOK_NEEDS.get(Path(name).stem)
-    if needs in DATA_FIXTURES:
-        request.getfixturevalue(DATA_FIXTURES[needs])  # skips, with how to get it, if missing
+    require_notebook_data(request, name)  # skips, with how to get it, if missing
     expected = expectations(lab.root_dir / "notebooks" / name)
     context = browser.new_context(viewport=VIEWPORT)
     run = LessonRun(name=name, page=None, expected=expected, seconds=0.0)
