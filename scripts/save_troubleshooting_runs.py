@@ -63,7 +63,7 @@ RUNS = {
         snapshots={282: (4, 32)}, strip=8),
     "l04_diffaugment": dict(
         source=SWEEPS / "lesson04_class/auto_seed0",
-        what="Lesson 04's class setting as it is (lr 2e-4, batch 64, DiffAugment), seed 0",
+        what="Lesson 04's earlier class setting (d2l's widths 64, lr 2e-4, batch 64, DiffAugment, 1,125 updates), seed 0",
         snapshots={700: (4, None), 1125: (4, 32)}, grid_at=[700, 1125], strip=8),
     "l04_no_augment": dict(
         source=Path("/root/explore/runs/l04_small_lr"),
