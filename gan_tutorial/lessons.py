@@ -302,7 +302,7 @@ LESSON_04 = Lesson(
     name="04", title="DCGAN on Pokémon sprites", notebook="04_dcgan_pokemon.ipynb", seed=0,
     dataset="pokemon", data_kwargs={"image_size": 64},
     # Half d2l's widths (32 base channels instead of 64): a quarter of the work in the middle
-    # layers, so a class period gives 3,500 updates instead of about 1,100, and sprite-like
+    # layers, so a class period gives 3,500 updates instead of about 1,300, and sprite-like
     # shapes first appear after about 3,000 of them (docs/results.md, lesson 04).
     generator="DCGANGenerator", generator_kwargs={"nz": 100, "ngf": 32, "nc": 3, "image_size": 64},
     discriminator="DCGANDiscriminator",
@@ -320,7 +320,7 @@ LESSON_04 = Lesson(
 )
 
 # The d2l book's recipe for lesson 04 (its widths, lr 0.005, batch 256, no augmentation), which
-# on the 1,639-sprite set draws blobs in a class period: kept to show and to compare against.
+# on the 1,639-sprite set draws one striped texture in a class period: kept to show and compare.
 D2L_POKEMON = dict(lr=0.005, batch_size=256, augment=None,
                    generator_kwargs={"nz": 100, "ngf": 64, "nc": 3, "image_size": 64},
                    discriminator_kwargs={"ndf": 64, "nc": 3, "image_size": 64, "logits": True,
