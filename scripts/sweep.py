@@ -199,7 +199,7 @@ def contact_sheet(rows: list[dict], path: Path, columns: int = 4,
         return
     columns = min(columns, len(done))
     n_rows = -(-len(done) // columns)
-    fig, axes = plt.subplots(n_rows, columns, figsize=(2.6 * columns, 2.9 * n_rows), squeeze=False)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(2.6 * columns, 3.3 * n_rows), squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, row in zip(axes.flat, done):
