@@ -322,9 +322,8 @@ LESSON_04 = Lesson(
 # The d2l book's recipe for lesson 04 (its widths, lr 0.005, batch 256, no augmentation), which
 # on the 1,639-sprite set draws one striped texture in a class period: kept to show and compare.
 D2L_POKEMON = dict(lr=0.005, batch_size=256, augment=None,
-                   generator_kwargs={"nz": 100, "ngf": 64, "nc": 3, "image_size": 64},
-                   discriminator_kwargs={"ndf": 64, "nc": 3, "image_size": 64, "logits": True,
-                                         "first_batch_norm": True})
+                   generator_kwargs={**LESSON_04.generator_kwargs, "ngf": 64},
+                   discriminator_kwargs={**LESSON_04.discriminator_kwargs, "ndf": 64})
 
 # Lesson 07, "what modern GANs changed": lesson 02's DCGAN at 32x32 (a quarter of the work per
 # image, so three seeds of every variant fit in a class period), then one change at a time.

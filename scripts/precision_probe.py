@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gan_tutorial import GANTrainer  # noqa: E402
 from gan_tutorial.lessons import build_models, preset  # noqa: E402
 
 
@@ -48,11 +49,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    G, D = build_models(preset(args.lesson, "full"))
-    G.load_state_dict(state["generator"])
-    D.load_state_dict(state["discriminator"])
-    G.train(), D.train()  # as in training: BatchNorm on batch statistics
+    trainer = GANTrainer(*build_models(preset(args.lesson, "full")), device="cpu")
+    trainer.load(args.checkpoint)  # refuses, naming the mismatch, a checkpoint of other models
+    G, D = trainer.G.train(), trainer.D.train()  # as in training: BatchNorm on batch statistics
     z = torch.randn(args.batch, *G.latent_shape, generator=torch.Generator().manual_seed(0))
     ref = compute(G, D, z, bf16=False, channels_last=False)
     print(f"{args.checkpoint}: batch {args.batch}, errors against fp32 contiguous")
