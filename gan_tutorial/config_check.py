@@ -75,3 +75,11 @@ def betas(name: str, value: Any) -> list[str]:
             or not all(_is_number(b) and 0 <= b < 1 for b in value)):
         return [f"{name} must be two numbers in [0, 1), e.g. [0.5, 0.999], got {value!r}"]
     return []
+
+
+def true_or_false(name: str, value: Any, allow_none: bool = False) -> list[str]:
+    if value is None and allow_none:
+        return []
+    if not isinstance(value, bool):
+        return [f"{name} must be true or false{' or null' if allow_none else ''}, got {value!r}"]
+    return []

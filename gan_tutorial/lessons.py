@@ -132,6 +132,7 @@ class RunConfig:
     lr_d: float | None = None  # D's learning rate if not lr (two time-scale update rule)
     loss: str = "bce"  # or "hinge", "wgan-gp" (gan_tutorial.losses)
     ema_decay: float | None = None  # sample from a moving average of G's weights (e.g. 0.999)
+    channels_last: bool | None = None  # memory layout of conv models (None: channels-last if any)
 
     def problems(self) -> list[str]:
         """Every field that has a value this run cannot use, one sentence each."""
@@ -139,6 +140,7 @@ class RunConfig:
                    "pokemon": data.load_pokemon, "image_folder": data.load_image_folder}
         found = (check.choice("lesson", self.lesson, tuple(LESSONS))
                  + check.choice("setting", self.setting, SETTINGS)
+                 + check.true_or_false("dcgan_init", self.dcgan_init)
                  + check.seed("seed", self.seed)
                  + check.choice("dataset", self.dataset, DATASETS)
                  + check.positive_int("limit", self.limit, allow_none=True)
@@ -157,7 +159,8 @@ class RunConfig:
                  + check.positive_int("d_steps", self.d_steps)
                  + (check.positive_number("lr_d", self.lr_d) if self.lr_d is not None else [])
                  + check.choice("loss", self.loss, LOSSES)
-                 + check.open_fraction("ema_decay", self.ema_decay, allow_none=True))
+                 + check.open_fraction("ema_decay", self.ema_decay, allow_none=True)
+                 + check.true_or_false("channels_last", self.channels_last, allow_none=True))
         if self.loss != "bce" and not self.discriminator_kwargs.get("logits", False):
             found.append(f"loss {self.loss!r} reads D's raw score: set discriminator_kwargs "
                          f"logits to true")
@@ -165,8 +168,6 @@ class RunConfig:
                 and 0.5 < self.real_label <= 1):
             found.append(f"real_label must be a number in (0.5, 1] (0.9 is the usual smoothing), "
                          f"got {self.real_label!r}")
-        if not isinstance(self.dcgan_init, bool):
-            found.append(f"dcgan_init must be true or false, got {self.dcgan_init!r}")
         if self.dataset in loaders:  # root, limit: their own settings, not data_kwargs
             found += check.keyword_arguments("data_kwargs", self.data_kwargs, loaders[self.dataset],
                                              exclude=("root", "limit"))
@@ -439,7 +440,7 @@ def trainer_kwargs(config: RunConfig) -> dict[str, Any]:
             "augment": DiffAugment(config.augment) if config.augment else None,
             "precision": config.precision, "g_loss": config.g_loss, "d_steps": config.d_steps,
             "real_label": config.real_label, "lr_d": config.lr_d, "loss": config.loss,
-            "ema_decay": config.ema_decay}
+            "ema_decay": config.ema_decay, "channels_last": config.channels_last}
 
 
 def load_dataset(config: RunConfig, root: str | None = None) -> Dataset:

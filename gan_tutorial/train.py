@@ -206,7 +206,8 @@ class GANTrainer:
                 "d_steps": self.d_steps, "real_label": self.real_label,
                 "augment": None if self.augment is _no_augmentation else repr(self.augment),
                 "lr_d": self.opt_d.param_groups[0]["lr"], "loss": self.loss,
-                "ema_decay": None if self.G_ema is None else self.G_ema.ema_decay}
+                "ema_decay": None if self.G_ema is None else self.G_ema.ema_decay,
+                "channels_last": self.memory_format == torch.channels_last}
 
     @property
     def latent_shape(self) -> tuple[int, ...]:

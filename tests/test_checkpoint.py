@@ -379,7 +379,7 @@ def test_the_checkpoint_records_every_training_option_and_a_resume_says_what_cha
     assert saved == {"lr": 2e-4, "betas": [0.5, 0.999], "precision": "fp32", "d_loss_reduction": "sum",
                      "g_loss": "minimax", "d_steps": 2, "real_label": 0.9,
                      "augment": "DiffAugment('translation')", "lr_d": 1e-4, "loss": "bce",
-                     "ema_decay": 0.99}
+                     "ema_decay": 0.99, "channels_last": False}
     same = GANTrainer(FCGenerator(latent_dim=8, hidden=(16,)), FCDiscriminator(hidden=(16,), logits=True),
                       device="cpu", precision="fp32", g_loss="minimax", d_steps=2, real_label=0.9,
                       augment=DiffAugment("translation"), lr_d=1e-4, ema_decay=0.99)

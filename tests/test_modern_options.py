@@ -194,3 +194,21 @@ def test_the_run_config_records_and_checks_the_new_options():
     assert "lr_d must be a positive finite number, got -1" in message
     assert "ema_decay must be a number in (0, 1) or null, got 1.5" in message
     assert "loss 'hinge' reads D's raw score: set discriminator_kwargs logits to true" in message
+
+
+def test_the_memory_layout_is_a_run_option_that_reaches_the_trainer_and_its_checkpoint(tmp_path):
+    """Lesson 03's controlled runs train contiguous against channels-last from config files:
+    the layout must reach the trainer and be recorded, and a wrong value must be refused."""
+    from gan_tutorial.lessons import build_models
+
+    for layout, expected in ((None, torch.channels_last), (False, torch.contiguous_format)):
+        config = preset("03", "quick").override(channels_last=layout, precision="fp32")
+        G, D = build_models(config)
+        trainer = GANTrainer(G, D, device="cpu", **trainer_kwargs(config))
+        assert trainer.memory_format == expected
+        trainer.save(tmp_path / "c.pt")
+        saved = torch.load(tmp_path / "c.pt", weights_only=True)["options"]
+        assert saved["channels_last"] is (expected == torch.channels_last)
+        assert RunConfig.from_dict(config.to_dict()).channels_last is layout
+    with pytest.raises(ValueError, match="channels_last must be true or false or null, got 'no'"):
+        RunConfig.from_dict(preset("03", "quick").to_dict() | {"channels_last": "no"})

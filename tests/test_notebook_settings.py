@@ -107,7 +107,7 @@ def test_class_setting_does_the_same_work_on_a_sample_and_on_the_whole_dataset(l
 
 # ------------------------------------------------------------------ trainer and model arguments
 TRAINER_OPTIONS = ("lr", "betas", "d_loss_reduction", "n_fixed", "g_loss", "d_steps", "real_label",
-                   "lr_d", "loss", "ema_decay")
+                   "lr_d", "loss", "ema_decay", "channels_last")
 LESSON_OF = {"01_fc_gan_mnist": "01", "02_dcgan_mnist": "02", "03_dcgan_celeba": "03",
              "04_dcgan_pokemon": "04", "07_modern_gans": "07", "08_conditional_gan": "08"}
 
