@@ -69,8 +69,13 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     return x * mask.unsqueeze(1)
 
 
+def flip(x: torch.Tensor) -> torch.Tensor:
+    """Mirror each image left to right with probability 1/2 (a mirrored face is still a face)."""
+    return torch.where(_per_image(x) < 0.5, x.flip(-1), x)
+
+
 POLICIES = {"color": (brightness, saturation, contrast), "translation": (translation,),
-            "cutout": (cutout,)}
+            "cutout": (cutout,), "flip": (flip,)}
 
 
 class DiffAugment:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_tutorial.augment import DiffAugment, cutout, translation
+from gan_tutorial.augment import DiffAugment, cutout, flip, translation
 from gan_tutorial.train import GANTrainer
 
 
@@ -44,6 +44,17 @@ def test_cutout_blanks_a_square_of_half_the_side_or_less():
     blanked = (out[:, 0] == 0).flatten(1).sum(1)
     assert ((blanked > 0) & (blanked <= 8 * 8)).all()
     assert (out[:, 0] == out[:, 1]).all()  # the same square in every channel
+
+
+def test_flip_mirrors_about_half_the_images_and_leaves_the_rest():
+    torch.manual_seed(0)
+    images = torch.randn(200, 3, 4, 4)
+    out = flip(images)
+    mirrored = torch.tensor([torch.equal(o, i.flip(-1)) for o, i in zip(out, images)])
+    kept = torch.tensor([torch.equal(o, i) for o, i in zip(out, images)])
+    assert (mirrored ^ kept).all()  # each image exactly mirrored or exactly kept
+    assert 70 <= int(mirrored.sum()) <= 130
+    assert DiffAugment("flip").steps == [flip]
 
 
 def test_a_policy_with_unknown_names_is_refused():
