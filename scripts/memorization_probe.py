@@ -1,9 +1,9 @@
 """Has a trained discriminator memorised its training images? Score them against their mirror images.
 
-    python scripts/memorization_probe.py RUN_FOLDER [RUN_FOLDER ...] [--n 2000]
+    python scripts/memorization_probe.py RUN_FOLDER [RUN_FOLDER ...] [--n 1024]
 
-A mirrored face is as real as the face itself, but D never saw it in training (DiffAugment's
-"color,translation,cutout" flips nothing). A D that learned what faces look like scores both
+A mirrored face is as real as the face itself, but D never saw it in training (unless the run
+augmented with "flip", which makes this probe meaningless). A D that learned what faces look like scores both
 alike; a D that memorised the training faces scores the originals higher. For each run folder
 (its ``config.json`` and ``checkpoint.pt``, as ``python -m gan_tutorial train`` writes them)
 this prints, over ``n`` training images: D's mean logit on the originals and on their mirror
@@ -31,7 +31,8 @@ from gan_tutorial.lessons import RunConfig, build_models, load_dataset, trainer_
 
 
 @torch.no_grad()
-def mirror_gap(D: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, batch: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+def mirror_gap(D: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
+               batch: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
     """D's logits on ``images`` and on their mirror images, each batch half of each."""
     half = batch // 2
     original, mirrored = torch.empty(len(images)), torch.empty(len(images))
