@@ -3,8 +3,8 @@
     python scripts/memorization_probe.py RUN_FOLDER [RUN_FOLDER ...] [--n 1024]
 
 A mirrored face is as real as the face itself, but D never saw it in training (unless the run
-augmented with "flip", which makes this probe meaningless). A D that learned what faces look like scores both
-alike; a D that memorised the training faces scores the originals higher. For each run folder
+augmented with "flip", which makes this probe meaningless). A D that learned what faces look
+like scores both alike; a D that memorised the training faces scores the originals higher. For each run folder
 (its ``config.json`` and ``checkpoint.pt``, as ``python -m gan_tutorial train`` writes them)
 this prints, over ``n`` training images: D's mean logit on the originals and on their mirror
 images, the mean gap, and the share of images whose original scores higher (about 50% for a D
@@ -49,7 +49,7 @@ def mirror_gap(D: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
-    parser.add_argument("--n", type=int, default=2048, help="training images scored (default 2048)")
+    parser.add_argument("--n", type=int, default=1024, help="training images scored (default 1024)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
