@@ -205,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=_seed, default=0, help="random seed for the noise [default: 0]")
     sample.add_argument("--digit", type=_class_index,
                         help="the class a conditional run (lesson 08) draws [default: every class in turn]")
+    sample.add_argument("--own-weights", action="store_true",
+                        help="draw from G's own weights, not from the moving average of them that a "
+                             "run with ema_decay keeps (lesson 03's full setting does)")
     sample.add_argument("--lesson", help="the checkpoint's lesson (01-04, 07..., 08) when it has no config.json")
     sample.add_argument("--config", type=Path, help="a config.json/.toml describing the architecture")
     sample.add_argument("--device", help="cpu, cuda, cuda:1 or mps")
@@ -551,6 +554,8 @@ def sample(args: argparse.Namespace) -> int:
                        f"GAN, which cannot be told what to draw; train lesson 08 (conditional) for that")
     if args.digit is not None and args.digit >= trainer.num_classes:
         raise CLIError(f"--digit {args.digit}: this run knows classes 0 to {trainer.num_classes - 1}")
+    if args.own_weights:
+        trainer.G_ema = None  # sample() draws from the moving average whenever there is one
     images = _sample_in_batches(trainer, args.n, args.seed, args.digit)
     if args.output.parent != Path(""):
         ensure_writable_folder(args.output.parent, "-o")
@@ -567,7 +572,9 @@ def list_lessons(_: argparse.Namespace) -> int:
         print(f"{lesson.name}  {lesson.title}  ({lesson.notebook})")
         for name, s in lesson.settings.items():
             data = "all data" if s.limit is None else f"{s.limit:,} items"
-            print(f"      {name:<6} {s.epochs:>3} epoch{'s' if s.epochs > 1 else ' '}, batch {s.batch_size}, {data}")
+            options = "".join(f", {key} {value}" for key, value in s.options.items())
+            print(f"      {name:<6} {s.epochs:>3} epoch{'s' if s.epochs > 1 else ' '}, batch {s.batch_size}, "
+                  f"{data}{options}")
     return 0
 
 

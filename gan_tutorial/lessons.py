@@ -34,7 +34,8 @@ from .train import G_LOSSES
 
 @dataclass(frozen=True)
 class Setting:
-    """How long, and on how much data, one setting of a lesson trains.
+    """How long, and on how much data, one setting of a lesson trains (and any run option,
+    such as a moving average of G, that only this setting uses).
 
     With a ``limit`` the amount of work is fixed: ``iterations`` updates whatever the size of
     the dataset in the data root (as long as it holds at least ``limit`` items).
@@ -47,6 +48,7 @@ class Setting:
     eval_every: int | None = None  # iterations between quality evaluations; None: about 20 a run
     n_eval: int | None = None  # images generated (and real ones compared) per evaluation;
     # None: 1,000 digits or 200 colour images
+    options: dict[str, Any] = field(default_factory=dict)  # RunConfig fields of this setting alone
 
     @property
     def iterations(self) -> int | None:
@@ -92,7 +94,7 @@ class Lesson:
             d_loss_reduction=self.d_loss_reduction, n_fixed=self.n_fixed, augment=self.augment,
             batch_size=chosen.batch_size, epochs=chosen.epochs,
             snapshot_every=chosen.snapshot_every, eval_every=chosen.eval_every,
-            n_eval=chosen.n_eval, **copy.deepcopy(self.options),
+            n_eval=chosen.n_eval, **copy.deepcopy({**self.options, **chosen.options}),
         )
 
 
@@ -294,8 +296,11 @@ LESSON_03 = Lesson(
         # a snapshot every 500). On the 6,000-face sample this project ships, 5 epochs would
         # be 230 updates, so "full" trains 50 epochs (2,300 updates) on it; with all
         # of CelebA, pass --epochs 5 --snapshot-every 500 (the notebook picks 5 by itself).
+        # After about 30 passes over the sample G's weights carry horizontal streaks that change
+        # from update to update; a moving average of them (about the last 200 updates) draws
+        # without (docs/results.md, "Lesson 03's horizontal streaks").
         "full": Setting(epochs=50, batch_size=128, limit=None, snapshot_every=100,
-                        eval_every=230, n_eval=200),
+                        eval_every=230, n_eval=200, options={"ema_decay": 0.995}),
     },
 )
 

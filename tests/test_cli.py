@@ -1,12 +1,14 @@
 """The command line: python -m gan_tutorial train / sample / lessons, and the lesson presets."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -60,6 +62,31 @@ def test_settings_grow_from_quick_to_full():
         quick, klass, full = (lesson.settings[s] for s in SETTINGS)
         images = [s.epochs * (s.limit or 10**9) for s in (quick, klass, full)]
         assert images[0] < images[1] <= images[2], lesson.name
+
+
+def test_a_settings_own_options_override_the_lessons_for_that_setting_alone():
+    base = LESSONS["03"]
+    lesson = dataclasses.replace(base, options={"lr_d": 1e-4, "ema_decay": 0.9}, settings={
+        **base.settings, "full": dataclasses.replace(base.settings["full"], options={"ema_decay": 0.99})})
+    assert (lesson.config("full").ema_decay, lesson.config("full").lr_d) == (0.99, 1e-4)
+    assert (lesson.config("class").ema_decay, lesson.config("class").lr_d) == (0.9, 1e-4)
+    # the shipped presets: each setting's options are in its config, and checked like the rest
+    for lesson in LESSONS.values():
+        for name, setting in lesson.settings.items():
+            config = lesson.config(name).check()
+            assert all(getattr(config, key) == value for key, value in setting.options.items())
+
+
+def test_the_lesson_list_shows_the_options_of_a_setting(capsys):
+    assert run_cli("lessons") == 0
+    out = capsys.readouterr().out
+    shown = [(lesson, name, setting) for lesson in LESSONS.values()
+             for name, setting in lesson.settings.items() if setting.options]
+    assert shown, "no setting has options of its own (lesson 03's full setting had ema_decay)"
+    for lesson, name, setting in shown:
+        block = out.split(f"{lesson.name}  {lesson.title}")[1].splitlines()
+        line = next(text for text in block if text.split()[:1] == [name])
+        assert all(f"{key} {value}" in line for key, value in setting.options.items()), line
 
 
 def test_lesson_names():
@@ -232,6 +259,23 @@ def test_sample_draws_from_a_run_and_from_a_notebook_checkpoint(tmp_path, mnist_
     capsys.readouterr()
     assert run_cli("sample", notebook_style, "--lesson", "02", "-o", grid) == 1  # wrong architecture
     assert "cannot load" in one_line_error(capsys)
+
+
+def test_sample_draws_from_the_moving_average_unless_asked_for_gs_own_weights(tmp_path, mnist_data):
+    config = tmp_path / "ema.json"
+    config.write_text(json.dumps({"lesson": "01", "setting": "quick", "ema_decay": 0.5}))
+    averaged, plain = tmp_path / "averaged", tmp_path / "plain"
+    assert run_cli("train", config, *TINY["01"], "--no-eval", "--device", "cpu", "--out", averaged) == 0
+    assert run_cli("train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu",
+                   "--out", plain) == 0
+    grids = {}
+    for run in (averaged, plain):
+        for flag in ((), ("--own-weights",)):
+            path = tmp_path / f"{run.name}{len(flag)}.png"
+            assert run_cli("sample", run, "-n", "16", "--seed", "3", *flag, "-o", path) == 0
+            grids[run.name, bool(flag)] = np.asarray(Image.open(path))
+    assert not np.array_equal(grids["averaged", False], grids["averaged", True])
+    assert np.array_equal(grids["plain", False], grids["plain", True])  # no average: the same G
 
 
 def test_eval_every_records_mnist_metrics(tmp_path, mnist_data):

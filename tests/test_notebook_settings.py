@@ -154,3 +154,35 @@ def np_tuple(value):
 def test_the_argument_reader_sees_literals_and_leaves_expressions():
     calls = literal_arguments("GANTrainer(G, D, lr=0.005, betas=cfg.betas, n_fixed=100)", "GANTrainer")
     assert calls == [{"lr": 0.005, "n_fixed": 100}]
+
+
+def trainers_missing(source: str, options: set[str]) -> list[str]:
+    """Each GANTrainer(...) call in ``source`` that does not pass every one of ``options``
+    (a ``**trainer_kwargs(cfg)`` passes them all)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "GANTrainer":
+            given = {keyword.arg for keyword in node.keywords}
+            if None not in given and options - given:
+                found.append(f"{ast.unparse(node)[:60]}... lacks {', '.join(sorted(options - given))}")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(LESSON_OF))
+def test_every_trainer_of_a_lesson_takes_the_options_of_its_settings(name):
+    """An option only one setting uses (lesson 03's full run samples from a moving average of G)
+    must reach every trainer the notebook builds, or the notebook's run of that setting would
+    train without it while the command line's trains with it."""
+    options = {key for setting in LESSONS[LESSON_OF[name]].settings.values() for key in setting.options
+               if key in TRAINER_OPTIONS}
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    missing = [f"cell {i}: {problem}" for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+               for problem in trainers_missing(cell.source, options)]
+    assert not missing, f"{name} builds trainers without its settings' options: {missing}"
+
+
+def test_the_option_reader_finds_a_trainer_without_a_settings_option():
+    assert trainers_missing("t = GANTrainer(G, D, lr=2e-4, device=device)", {"ema_decay"}) == [
+        "GANTrainer(G, D, lr=0.0002, device=device)... lacks ema_decay"]
+    assert trainers_missing("GANTrainer(G, D, ema_decay=cfg.ema_decay)", {"ema_decay"}) == []
+    assert trainers_missing("GANTrainer(G, D, **trainer_kwargs(cfg))", {"ema_decay"}) == []
