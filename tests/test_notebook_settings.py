@@ -112,18 +112,23 @@ LESSON_OF = {"01_fc_gan_mnist": "01", "02_dcgan_mnist": "02", "03_dcgan_celeba":
              "04_dcgan_pokemon": "04", "07_modern_gans": "07", "08_conditional_gan": "08"}
 
 
+def calls_of(source: str, callee: str) -> list[ast.Call]:
+    """Every call of the plain name ``callee`` in ``source``."""
+    return [node for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == callee]
+
+
 def literal_arguments(source: str, callee: str) -> list[dict]:
     """The keyword arguments written as literals in every call of ``callee`` in ``source``."""
     found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == callee:
-            values = {}
-            for keyword in node.keywords:
-                try:
-                    values[keyword.arg] = ast.literal_eval(keyword.value)
-                except ValueError:
-                    pass  # cfg.lr, a variable: read from the preset or built on the page
-            found.append(values)
+    for node in calls_of(source, callee):
+        values = {}
+        for keyword in node.keywords:
+            try:
+                values[keyword.arg] = ast.literal_eval(keyword.value)
+            except ValueError:
+                pass  # cfg.lr, a variable: read from the preset or built on the page
+        found.append(values)
     return found
 
 
@@ -160,11 +165,10 @@ def trainers_missing(source: str, options: set[str]) -> list[str]:
     """Each GANTrainer(...) call in ``source`` that does not pass every one of ``options``
     (a ``**trainer_kwargs(cfg)`` passes them all)."""
     found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "GANTrainer":
-            given = {keyword.arg for keyword in node.keywords}
-            if None not in given and options - given:
-                found.append(f"{ast.unparse(node)[:60]}... lacks {', '.join(sorted(options - given))}")
+    for node in calls_of(source, "GANTrainer"):
+        given = {keyword.arg for keyword in node.keywords}
+        if None not in given and options - given:
+            found.append(f"{ast.unparse(node)[:60]}... lacks {', '.join(sorted(options - given))}")
     return found
 
 
