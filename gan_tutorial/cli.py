@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="01, 02, 03 or 04, or a .json/.toml file with a 'lesson' key and any "
                             "preset fields to override (a run's config.json works too)")
     train.add_argument("--setting", choices=SETTINGS, default=None,
-                       help="run length: quick (about a minute), class (3 to 7 minutes on a "
+                       help="run length: quick (about a minute), class (under 10 minutes on a "
                             "2-core CPU in bf16), full (the source tutorial) [default: $GAN_TUTORIAL_SETTING "
                             "(quick if $GAN_TUTORIAL_QUICK is on), else the config file's, else full]")
     train.add_argument("--epochs", type=_positive_int, help="total epochs (overrides the setting)")
