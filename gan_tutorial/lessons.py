@@ -292,7 +292,8 @@ LESSON_03 = Lesson(
     dcgan_init=True, lr=2e-4, betas=(0.5, 0.999), d_loss_reduction="sum", n_fixed=64,
     settings={
         "quick": Setting(epochs=1, batch_size=32, limit=96, snapshot_every=1, n_eval=64),
-        # batches of 32, as lesson 02's: 1,683 updates in about 8 minutes on a 2-core CPU
+        # Batches of 32, as lesson 02's: 1,683 updates (the same 54,000 faces as 837 batches of
+        # 64) in about 8 minutes on a 2-core CPU without AMX; faces in 8 of 8 seeds
         "class": Setting(epochs=9, batch_size=32, limit=6_000, snapshot_every=100,
                          eval_every=200, n_eval=200),
         # The source tutorial trains 5 epochs over all 202,599 faces (about 7,900 updates,
@@ -321,8 +322,9 @@ LESSON_04 = Lesson(
     augment="color,translation,cutout",
     settings={
         "quick": Setting(epochs=2, batch_size=32, limit=64, snapshot_every=1, n_eval=64),
-        # batches of 32, as lessons 02 and 03: 3,500 updates in about 7.5 minutes
-        "class": Setting(epochs=70, batch_size=32, limit=1_600, snapshot_every=200,
+        # Batches of 32, as lessons 02 and 03: 4,500 updates (144,000 sprites) in about 8.5
+        # minutes on a 2-core CPU without AMX, where 3,500 of 64 took 12.6 (docs/results.md)
+        "class": Setting(epochs=90, batch_size=32, limit=1_600, snapshot_every=250,
                          eval_every=500, n_eval=200),
         "full": Setting(epochs=300, batch_size=64, limit=None, snapshot_every=250,
                         eval_every=500, n_eval=200),
