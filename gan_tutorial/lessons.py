@@ -275,9 +275,10 @@ LESSON_02 = Lesson(
     dcgan_init=True, lr=2e-4, betas=(0.5, 0.999), d_loss_reduction="sum", n_fixed=100,
     settings={
         "quick": Setting(epochs=1, batch_size=32, limit=128, snapshot_every=1, n_eval=200),
-        # Batches of 32: the same 57,600 digits as 900 batches of 64 but twice the updates,
-        # for about 10% more time; 8 of 8 seeds passed against 2 of 8 (docs/results.md)
-        "class": Setting(epochs=3, batch_size=32, limit=19_200, snapshot_every=100,
+        # Batches of 32: twice the updates of batches of 64 for the same digits and about the
+        # same minutes. 1,800 of them passed 8 of 8 seeds but took 10.6 min on a 2-core AMD
+        # EPYC; these 1,500 passed 7 of 8 (900 of 64: 2 of 8; docs/results.md)
+        "class": Setting(epochs=3, batch_size=32, limit=16_000, snapshot_every=100,
                          eval_every=200),
         "full": Setting(epochs=5, batch_size=100, limit=None, snapshot_every=100, eval_every=175),
     },
@@ -322,9 +323,9 @@ LESSON_04 = Lesson(
     augment="color,translation,cutout",
     settings={
         "quick": Setting(epochs=2, batch_size=32, limit=64, snapshot_every=1, n_eval=64),
-        # Batches of 32, as lessons 02 and 03: 4,500 updates (144,000 sprites) in about 8.5
-        # minutes on a 2-core CPU without AMX, where 3,500 of 64 took 12.6 (docs/results.md)
-        "class": Setting(epochs=90, batch_size=32, limit=1_600, snapshot_every=250,
+        # Batches of 32, as lessons 02 and 03: 3,500 updates (112,000 sprites) fit 10 minutes on
+        # a 2-core CPU without AMX, where 3,500 of 64 took 12.6 (docs/results.md)
+        "class": Setting(epochs=70, batch_size=32, limit=1_600, snapshot_every=200,
                          eval_every=500, n_eval=200),
         "full": Setting(epochs=300, batch_size=64, limit=None, snapshot_every=250,
                         eval_every=500, n_eval=200),
