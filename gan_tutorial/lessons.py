@@ -293,8 +293,8 @@ LESSON_03 = Lesson(
     dcgan_init=True, lr=2e-4, betas=(0.5, 0.999), d_loss_reduction="sum", n_fixed=64,
     settings={
         "quick": Setting(epochs=1, batch_size=32, limit=96, snapshot_every=1, n_eval=64),
-        # Batches of 32, as lesson 02's: 1,683 updates (the same 54,000 faces as 837 batches of
-        # 64) in about 8 minutes on a 2-core CPU without AMX; faces in 8 of 8 seeds
+        # Batches of 32, as lesson 02's: 1,683 updates (the same faces as 837 batches of 64);
+        # a whole run took 9.5 min on a 2-core CPU without AMX; faces in 8 of 8 seeds
         "class": Setting(epochs=9, batch_size=32, limit=6_000, snapshot_every=100,
                          eval_every=200, n_eval=200),
         # The source tutorial trains 5 epochs over all 202,599 faces (about 7,900 updates,
@@ -313,8 +313,9 @@ LESSON_04 = Lesson(
     name="04", title="DCGAN on Pokémon sprites", notebook="04_dcgan_pokemon.ipynb", seed=0,
     dataset="pokemon", data_kwargs={"image_size": 64},
     # Half d2l's widths (32 base channels instead of 64): a quarter of the work in the middle
-    # layers, so a class period gives 3,500 updates instead of about 1,300, and sprite-like
-    # shapes first appear after about 3,000 of them (docs/results.md, lesson 04).
+    # layers, so a class period gives 3,500 updates of 64 instead of about 1,300, and sprite-like
+    # shapes first appear after about 3,000 of them (docs/results.md, lesson 04); the class
+    # setting now takes its 3,500 in batches of 32 to fit CPUs without AMX.
     generator="DCGANGenerator", generator_kwargs={"nz": 100, "ngf": 32, "nc": 3, "image_size": 64},
     discriminator="DCGANDiscriminator",
     discriminator_kwargs={"ndf": 32, "nc": 3, "image_size": 64, "logits": True,
