@@ -325,9 +325,11 @@ LESSON_04 = Lesson(
     settings={
         "quick": Setting(epochs=2, batch_size=32, limit=64, snapshot_every=1, n_eval=64),
         # Batches of 32, as lessons 02 and 03: 3,500 updates (112,000 sprites) fit 10 minutes on
-        # a 2-core CPU without AMX, where 3,500 of 64 took 12.6 (docs/results.md)
+        # a 2-core CPU without AMX, where 3,500 of 64 took 12.6. G's weights of the last update
+        # can draw white bands and two colours; their moving average (about the last 200
+        # updates, as lesson 03's full setting) draws without (docs/results.md, lesson 04)
         "class": Setting(epochs=70, batch_size=32, limit=1_600, snapshot_every=200,
-                         eval_every=500, n_eval=200),
+                         eval_every=500, n_eval=200, options={"ema_decay": 0.995}),
         "full": Setting(epochs=300, batch_size=64, limit=None, snapshot_every=250,
                         eval_every=500, n_eval=200),
     },
