@@ -45,7 +45,8 @@ RUNS = {
         snapshots={300: (4, None)}, grid_at=[300]),
     "l02_logits": dict(
         source=SWEEPS / "lesson02_class/auto_seed0",
-        what="Lesson 02's class setting as it is (D returns logits, BCEWithLogitsLoss), seed 0",
+        what="Lesson 02's class setting of 2026-12-03 (1,200 updates of 64; D returns logits, "
+             "BCEWithLogitsLoss), seed 0",
         snapshots={300: (9, None), 1200: (9, None)}, grid_at=[300, 1200]),
     "l01_no_dropout": dict(
         source=SWEEPS / "lesson01_class/auto_seed0",
