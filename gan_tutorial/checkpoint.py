@@ -19,7 +19,7 @@ import os
 import pickle
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,34 @@ def save_checkpoint(path: str | os.PathLike, state: Mapping[str, Any]) -> Path:
             raise DiskFullError(path, _state_bytes(state)) from None
         raise
     return path
+
+
+def write_file(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
+    """Write a file whole or not at all, and never through a link placed at ``path``.
+
+    ``write(tmp)`` writes the content to a temporary file of its own next to ``path``
+    (:func:`tmp_path_for` plus ``path``'s suffix), which then replaces ``path`` in one step: a crash, Ctrl-C or
+    full disk leaves the old file as it was, and a symbolic link at ``path`` is replaced
+    by the file rather than followed. A full disk raises :class:`DiskFullError` naming
+    ``path``.
+    """
+    path = Path(path)
+    tmp = tmp_path_for(path)
+    tmp = tmp.with_name(tmp.name + path.suffix)  # keeps the suffix that picks an image format
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException as err:  # KeyboardInterrupt included: never leave a stale .tmp behind
+        _remove(tmp)
+        if disk_full(err):
+            raise DiskFullError(path, None) from None
+        raise
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """:func:`write_file` for UTF-8 text (a JSON record, a Markdown table)."""
+    return write_file(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 class DiskFullError(OSError):

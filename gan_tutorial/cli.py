@@ -17,6 +17,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -28,15 +29,16 @@ from typing import Any, NoReturn
 import torch
 
 from . import __version__
-from .lessons import LESSONS, SETTINGS, RunConfig, build_models, load_dataset, preset, trainer_kwargs
-from .checkpoint import DiskFullError, disk_full
+from .checkpoint import DiskFullError, disk_full, first_non_finite, write_file, write_text
 from .history import STAT_KEYS
+from .interrupts import deferred_interrupt
+from .lessons import (LESSONS, MAX_SAMPLES, SETTINGS, RunConfig, build_models, dataset_folder,
+                      load_dataset, preset, trainer_kwargs)
 from .precision import PRECISIONS
+from .run_folder import (CHECKPOINT_NAME, CONFIG_NAME, SAMPLES_DIR, SUMMARY_NAME, earlier_outputs,
+                         is_inside, links_in, recipe_changes)
 from .run_lock import FolderInUseError, run_lock
 
-CHECKPOINT_NAME = "checkpoint.pt"
-CONFIG_NAME = "config.json"
-SUMMARY_NAME = "summary.json"
 EXIT_USAGE = 2  # bad arguments (argparse's convention)
 EXIT_FAILURE = 1  # the run itself failed (data missing, ...)
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # stopped by Ctrl-C / SIGTERM (after saving): 128 + signal
@@ -88,7 +90,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-MAX_SAMPLES = 2_500  # a 50 x 50 grid; more is a picture nobody can look at, and gigabytes
 SAMPLE_BATCH = 500  # images generated at a time
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -109,6 +110,12 @@ def _image_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text} has no image extension: end it with "
                                          f"{', '.join(IMAGE_SUFFIXES)}")
     return path
+
+
+def _out_folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: name the folder the run writes into, e.g. runs/01")
+    return Path(text)
 
 
 def _seed(text: str) -> int:
@@ -158,8 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "Under torchrun it trains on every process with DistributedDataParallel.",
     )
     train.add_argument("lesson", metavar="LESSON",
-                       help="01, 02, 03 or 04, or a .json/.toml file with a 'lesson' key and any "
-                            "preset fields to override (a run's config.json works too)")
+                       help=f"a lesson ({', '.join(LESSONS)}), or a .json/.toml file with a "
+                            f"'lesson' key and any preset fields to override (a run's config.json "
+                            f"works too)")
     train.add_argument("--setting", choices=SETTINGS, default=None,
                        help="run length: quick (about a minute), class (under 10 minutes on a "
                             "2-core CPU in bf16), full (the source tutorial) [default: $GAN_TUTORIAL_SETTING "
@@ -182,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="iterations between quality evaluations (MNIST classifier numbers, "
                             "FID or diversity) [default: the setting's, else about 20 per run]")
     train.add_argument("--no-eval", action="store_true", help="skip the quality evaluations")
-    train.add_argument("--out", type=Path, default=None,
+    train.add_argument("--out", type=_out_folder, default=None,
                        help="output folder [default: runs/lesson<NN>_<setting>]")
     train.add_argument("--print-every", type=_positive_int, default=50,
                        help="when not on a terminal: one line every N iterations of an epoch [default: 50]")
@@ -241,7 +249,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
                 raise CLIError(f"{path}: TOML needs Python 3.11 or newer; use a .json file") from None
             values = tomllib.loads(text)
         else:
-            values = json.loads(text, parse_constant=_refuse_constant)
+            values = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_twice)
     except CLIError:
         raise
     except (OSError, ValueError) as err:
@@ -253,6 +261,15 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows; write a finite number")
+
+
+def _refuse_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, unless a key is given twice (JSON keeps the last one without a word)."""
+    keys = [key for key, _ in pairs]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(map(repr, twice))} given twice; keep one")
+    return dict(pairs)
 
 
 def _environment_setting() -> str | None:
@@ -276,6 +293,9 @@ def resolve_config(lesson: str, setting: str | None) -> RunConfig:
     setting = setting or _environment_setting()
     path = Path(lesson)
     if path.suffix.lower() in (".json", ".toml"):
+        if path.is_dir():
+            raise CLIError(f"{path} is a folder, not a config file: name the .json/.toml file "
+                           f"(a run folder's {CONFIG_NAME} works)")
         if not path.is_file():
             raise CLIError(f"config file {path} not found")
         values = read_config_file(path)
@@ -296,6 +316,9 @@ def resolve_config(lesson: str, setting: str | None) -> RunConfig:
 
 def ensure_writable_folder(folder: Path, what: str = "--out") -> None:
     """Create ``folder`` and prove a file can be written there, else a CLIError naming it."""
+    if folder.is_symlink() and not folder.exists():
+        raise CLIError(f"cannot write to {what} {folder}: it is a link to {os.readlink(folder)}, "
+                       f"which does not exist; create that folder or remove the link")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write_test"):
@@ -306,9 +329,7 @@ def ensure_writable_folder(folder: Path, what: str = "--out") -> None:
 
 
 def _write_json(path: Path, values: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(values, indent=2) + "\n")
 
 
 # ------------------------------------------------------------------------------ train
@@ -325,7 +346,7 @@ def train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from . import distributed
-    from .runtime import get_device, seed_everything
+    from .runtime import seed_everything
     from .train import GANTrainer
 
     try:
@@ -344,16 +365,14 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     is_main = context is None or context.is_main
     checkpoint, config_file = out / CHECKPOINT_NAME, out / CONFIG_NAME
     if is_main:
+        _check_run_folder(config, out, args.data_root)
         ensure_writable_folder(out)
         try:
             held.enter_context(run_lock(out))  # a second run on the same --out is refused
         except FolderInUseError as err:
             raise CLIError(str(err), code=EXIT_FAILURE) from None
-        _check_same_architecture(config, config_file, checkpoint)
-    try:
-        device = context.device if context else get_device(args.device)
-    except (RuntimeError, ValueError) as err:
-        raise CLIError(f"--device {args.device}: {err}") from None
+        _check_same_run(config, config_file, checkpoint)
+    device = context.device if context else _device(args.device)
 
     seed_everything(config.seed)
     G, D = build_models(config)
@@ -397,14 +416,20 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     tty = sys.stderr.isatty()
     started = time.perf_counter()
     history = trainer.fit(loader, config.epochs, snapshot_every=config.snapshot_every,
-                          checkpoint=checkpoint, sample_dir=out / "samples",
+                          checkpoint=checkpoint, sample_dir=out / SAMPLES_DIR,
                           print_every=None if tty else args.print_every, progress=tty, **fit_kwargs)
     seconds = time.perf_counter() - started
 
     identical = distributed.replicas_identical(trainer.G, trainer.D) if context else None
     if is_main:
-        summary = _write_outputs(trainer, config, dataset, out, args, device, world,
-                                 history.iterations - iterations_before, seconds, identical)
+        with deferred_interrupt() as stopped:  # a stop now waits for the pictures and summary
+            summary = _write_outputs(trainer, config, dataset, out, args, device, world,
+                                     history.iterations - iterations_before, seconds, identical)
+        if stopped and not history.interrupted:
+            history.interrupted = True
+            history.stop_reason = "terminated" if signal.SIGTERM in stopped else "interrupted"
+            print(f"{'Stopped by SIGTERM' if signal.SIGTERM in stopped else 'Interrupted'} while "
+                  f"the pictures were written; they and {SUMMARY_NAME} are complete.", flush=True)
         what = "stopped" if history.interrupted else "done"
         print(f"{what}: {summary['epochs_done']} epochs, {summary['iterations']} iterations; this run "
               f"{summary['this_run']['iterations']} iterations in {seconds:.1f} s "
@@ -417,8 +442,42 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     return 0
 
 
-def _check_same_architecture(config: RunConfig, config_file: Path, checkpoint: Path) -> None:
-    """Refuse to resume a checkpoint of another architecture (say which, and what to do)."""
+def _device(name: str | None) -> torch.device:
+    """The device --device (or $GAN_TUTORIAL_DEVICE) names, else a CLIError saying which is wrong."""
+    from .runtime import get_device
+
+    try:
+        return get_device(name)
+    except (RuntimeError, ValueError) as err:  # the message names the variable when it came from there
+        raise CLIError(f"--device {name}: {err}" if name is not None else str(err)) from None
+
+
+def _check_run_folder(config: RunConfig, out: Path, data_root: Path | None) -> None:
+    """Refuse an --out that lies in the training data, holds links where the run writes, or
+    holds an earlier run's pictures without the checkpoint to continue it (before anything
+    is created)."""
+    try:
+        data_folder = dataset_folder(config, data_root)
+    except FileNotFoundError as err:
+        raise CLIError(str(err), code=EXIT_FAILURE) from None
+    if is_inside(out, data_folder):
+        raise CLIError(f"--out {out} is inside {data_folder}, the images this run trains on: its "
+                       f"own pictures would become training data; choose a folder outside it")
+    if not out.is_dir():
+        return
+    links = links_in(out)
+    if links:
+        raise CLIError(f"{out} holds links where a run writes its files ({'; '.join(links)}); a run "
+                       f"writes only inside its own folder: remove the links, or use another --out")
+    earlier = earlier_outputs(out)
+    if earlier and not (out / CHECKPOINT_NAME).exists():
+        raise CLIError(f"{out} holds the files of an earlier run ({', '.join(earlier)}) but no "
+                       f"{CHECKPOINT_NAME} to continue it from, so this run's pictures and time would "
+                       f"mix with them; use another --out, or delete those files")
+
+
+def _check_same_run(config: RunConfig, config_file: Path, checkpoint: Path) -> None:
+    """Refuse to resume a checkpoint of another architecture or recipe (say which, and what to do)."""
     if not checkpoint.is_file() or not config_file.is_file():
         return
     try:
@@ -431,6 +490,11 @@ def _check_same_architecture(config: RunConfig, config_file: Path, checkpoint: P
         raise CLIError(f"{checkpoint.parent} holds a checkpoint of lesson {saved.lesson} "
                        f"({saved.generator}/{saved.discriminator} {saved.generator_kwargs}) that "
                        f"this run's models do not match; use another --out or delete that folder")
+    changes = recipe_changes(saved.to_dict(), config.to_dict())
+    if changes:
+        raise CLIError(f"{checkpoint} was trained with another recipe than this command's "
+                       f"({'; '.join(changes)}), and continuing it would mix the two in one run; "
+                       f"give the run's own values (its {CONFIG_NAME} lists them) or another --out")
 
 
 def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argparse.Namespace,
@@ -448,17 +512,18 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
     from .lessons import quality_references
     from .plots import plot_metric, plot_training, show_real_vs_fake
 
+    def save_figure(fig, name: str) -> None:
+        write_file(out / name, lambda tmp: fig.savefig(tmp, dpi=80, bbox_inches="tight"))
+        plt.close(fig)
+
     history = trainer.history
     fake = trainer.sample(trainer.fixed_noise, labels=trainer.fixed_labels)
     nrow = max(1, round(math.sqrt(len(fake))))
-    save_image(fake, out / "samples.png", nrow=nrow, normalize=True, value_range=(-1, 1))
-    fig = show_real_vs_fake(spread_images(dataset, len(fake)), fake, nrow=nrow)
-    fig.savefig(out / "real_vs_fake.png", dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    write_file(out / "samples.png",
+               lambda tmp: save_image(fake, tmp, nrow=nrow, normalize=True, value_range=(-1, 1)))
+    save_figure(show_real_vs_fake(spread_images(dataset, len(fake)), fake, nrow=nrow), "real_vs_fake.png")
     if history.iterations:
-        fig = plot_training(history)
-        fig.savefig(out / "curves.png", dpi=80, bbox_inches="tight")
-        plt.close(fig)
+        save_figure(plot_training(history), "curves.png")
     metrics = history.metrics
     references = quality_references(config, root=args.data_root) if metrics else {}
     if metrics:
@@ -467,18 +532,10 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
             plot_metric(history, key, ax=ax, reference=references.get(key),
                         log=key == "frechet_distance")
         fig.tight_layout()
-        fig.savefig(out / "metrics.png", dpi=80, bbox_inches="tight")
-        plt.close(fig)
+        save_figure(fig, "metrics.png")
     if history.snapshots:
-        save_progress_gif(history, out / "progress.gif")
+        write_file(out / "progress.gif", lambda tmp: save_progress_gif(history, tmp))
 
-    previous = out / SUMMARY_NAME
-    total_seconds = seconds
-    if previous.is_file():
-        try:
-            total_seconds += float(json.loads(previous.read_text())["training_seconds_total"])
-        except (ValueError, KeyError, TypeError):
-            pass
     images = iterations * config.batch_size * world
     last = {key: getattr(history, key)[-1] for key in STAT_KEYS
             if getattr(history, key)}
@@ -494,7 +551,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         "this_run": {"iterations": iterations, "images": images,
                      "training_seconds": round(seconds, 3),
                      "images_per_second": round(images / seconds, 2) if seconds > 0 else 0.0},
-        "training_seconds_total": round(total_seconds, 3),
+        "training_seconds_total": round(history.train_seconds, 3),  # the checkpoint's: every run of it
         "final": last,
         "replicas_identical": identical,
         "metrics": {name: values[-1] for name, values in metrics.items() if values},
@@ -504,7 +561,7 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         "torch": torch.__version__, "gan_tutorial": __version__,
     }
     summary["files"] = sorted(set(summary["files"]))
-    _write_json(previous, summary)
+    _write_json(out / SUMMARY_NAME, summary)
     return summary
 
 
@@ -513,7 +570,6 @@ def sample(args: argparse.Namespace) -> int:
     """The ``sample`` command."""
     from torchvision.utils import save_image
 
-    from .runtime import get_device
     from .train import GANTrainer
 
     path = args.checkpoint
@@ -534,10 +590,7 @@ def sample(args: argparse.Namespace) -> int:
     else:
         raise CLIError(f"no {CONFIG_NAME} next to {path} to say which architecture it is: "
                        f"pass --lesson (see `python -m gan_tutorial lessons`) or --config FILE")
-    try:
-        device = get_device(args.device)
-    except (RuntimeError, ValueError) as err:
-        raise CLIError(f"--device {args.device}: {err}") from None
+    device = _device(args.device)
     G, D = build_models(config)
     # sampling runs in fp32 on any device, whatever the run trained in: no precision warning
     trainer = GANTrainer(G, D, device=device, **{**trainer_kwargs(config), "precision": "fp32"})
@@ -556,11 +609,18 @@ def sample(args: argparse.Namespace) -> int:
         raise CLIError(f"--digit {args.digit}: this run knows classes 0 to {trainer.num_classes - 1}")
     if args.own_weights:
         trainer.G_ema = None  # sample() draws from the moving average whenever there is one
+    for name, net in (("generator", trainer.G), ("moving average of the generator", trainer.G_ema)):
+        bad = None if net is None else first_non_finite(net.state_dict())
+        if bad is not None:
+            raise CLIError(f"{path}: the {name}'s weights hold NaN or inf ({bad}), so it would draw "
+                           f"blank images; the run diverged before it was saved: sample an earlier "
+                           f"checkpoint, or train again with a lower learning rate", code=EXIT_FAILURE)
     images = _sample_in_batches(trainer, args.n, args.seed, args.digit)
     if args.output.parent != Path(""):
         ensure_writable_folder(args.output.parent, "-o")
     nrow = args.nrow or max(1, round(math.sqrt(args.n)))
-    save_image(images, args.output, nrow=nrow, normalize=True, value_range=(-1, 1))
+    write_file(args.output,
+               lambda tmp: save_image(images, tmp, nrow=nrow, normalize=True, value_range=(-1, 1)))
     print(f"{args.n} images from {path} (lesson {config.lesson}, {trainer.history.iterations} "
           f"iterations) -> {args.output}")
     return 0

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from urllib.error import URLError
 
@@ -297,28 +298,43 @@ def extract_pokemon(archive: Path, root: Path) -> None:
 
     The archive is unpacked into a temporary folder next to the target, which is moved
     into place only when complete; an interrupted run leaves no half-filled ``pokemon/``.
+    An existing ``pokemon/`` is never replaced (it may hold the learner's own files).
     """
+    target = root / "pokemon"
+    if target.exists():
+        raise FileExistsError(f"{target} already exists and is never replaced; to unpack "
+                              f"{archive} again, delete or move that folder first.")
     for stale in root.glob(".pokemon-partial-*"):  # left by a run that was killed
         shutil.rmtree(stale, ignore_errors=True)
     partial = Path(tempfile.mkdtemp(prefix=".pokemon-partial-", dir=root))
     try:
-        extract_archive(str(archive), str(partial))
+        try:
+            extract_archive(str(archive), str(partial))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as err:
+            raise _broken_pokemon_zip(archive, err) from err
         unpacked = partial / "pokemon"
         if not unpacked.is_dir():
             raise DatasetNotFoundError(f"{archive} holds no pokemon/ folder; delete it and "
                                        f"download it again.")
-        target = root / "pokemon"
-        if target.exists():
-            shutil.rmtree(target)
         os.replace(unpacked, target)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
 
 
+def _broken_pokemon_zip(archive: Path, err: Exception) -> CorruptDatasetError:
+    return CorruptDatasetError(
+        f"{archive} is not a readable zip archive ({err}). Delete it and load again to download "
+        f"it afresh, or unpack a good copy by hand so that {archive.parent / 'pokemon'}/<name>/*.png exist.")
+
+
 def pokemon_missing_files(folder: Path, archive: Path) -> list[str]:
-    """Files of ``archive`` that ``folder`` lacks or holds with another size (an interrupted unpack)."""
-    with zipfile.ZipFile(archive) as z:
-        members = [m for m in z.infolist() if not m.is_dir() and m.filename.startswith("pokemon/")]
+    """Files of ``archive`` that ``folder`` lacks or holds with another size (deleted or edited);
+    CorruptDatasetError naming the archive when it is no zip."""
+    try:
+        with zipfile.ZipFile(archive) as z:
+            members = [m for m in z.infolist() if not m.is_dir() and m.filename.startswith("pokemon/")]
+    except zipfile.BadZipFile as err:
+        raise _broken_pokemon_zip(archive, err) from err
     missing = []
     for m in members:
         path = folder.parent / m.filename
@@ -327,23 +343,41 @@ def pokemon_missing_files(folder: Path, archive: Path) -> list[str]:
     return missing
 
 
+def _pokemon_differs_note(folder: Path, archive: Path) -> str | None:
+    """One line when ``folder`` lacks files of ``archive`` or holds them changed, else None.
+
+    The folder is used as it is either way: it may hold the learner's own edits.
+    """
+    try:
+        changed = len(pokemon_missing_files(folder, archive))
+    except CorruptDatasetError as err:
+        return (f"Note: {archive} is not a readable zip ({err.__cause__}); {folder} is used as it "
+                f"is. Delete the zip, or replace it with a good copy.")
+    if not changed:
+        return None
+    return (f"Note: {changed} file(s) of {archive} are missing from {folder} or differ there; the "
+            f"folder is used as it is. To get the original sprites back, delete {folder} and load again.")
+
+
 def load_pokemon(root: str | os.PathLike | None = None, image_size: int = 64,
                  download: bool = True, limit: int | None = None, cache: bool = True,
                  verify: bool = False) -> Dataset:
     """Pokémon sprites from ``<root>/pokemon/<class>/*.png``, ImageFolder style, RGB in [-1, 1].
 
-    When ``<root>/pokemon.zip`` is there, the folder is checked against it and unpacked
-    again if incomplete (an interrupted unpack). ``cache`` and ``verify``: see
-    ``load_image_folder``.
+    When the folder is missing and ``<root>/pokemon.zip`` is there, the zip is unpacked. An
+    existing folder is used as it is, never replaced: a one-line note says when it lacks
+    or changed files of the zip. ``cache`` and ``verify``: see ``load_image_folder``.
     """
     root = data_root(root)
     folder = root / "pokemon"
     archive = root / "pokemon.zip"
-    if archive.is_file() and (not folder.is_dir() or pokemon_missing_files(folder, archive)):
-        if folder.is_dir():
-            print(f"{folder} is incomplete (an interrupted unpack?); unpacking {archive} again.")
+    if archive.is_file() and folder.is_dir():
+        note = _pokemon_differs_note(folder, archive)
+        if note:
+            print(note)
+    elif archive.is_file() and not folder.exists():
         extract_pokemon(archive, root)
-    elif not folder.is_dir() and download:
+    elif not folder.exists() and download:
         download_pokemon(root)
     if not folder.is_dir() or not any(p.is_dir() for p in folder.iterdir()):
         raise DatasetNotFoundError(

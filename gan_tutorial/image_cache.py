@@ -23,6 +23,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import stat
 import tempfile
 import warnings
@@ -140,12 +141,13 @@ def cache_folder(image_folder: Path) -> tuple[Path, str]:
     """Where the cache of ``image_folder`` goes, and why (a sentence for the learner)."""
     chosen = cache_setting()
     if chosen is not None:
-        return chosen, f"{CACHE_ENV} is set"
+        return chosen, f"the cache folder {chosen}, as {CACHE_ENV} is set"
     beside = image_folder.parent / ".cache" / "gan_tutorial"
     if _writable(beside):
-        return beside, "next to the data"
-    return user_cache_folder(), (f"{image_folder.parent} is read-only, so the cache goes to the "
-                                 f"user cache folder (set {CACHE_ENV} to choose another)")
+        return beside, f"the cache folder {beside}, next to the data (set {CACHE_ENV} to choose another)"
+    user = user_cache_folder()
+    return user, (f"{image_folder.parent} is read-only, so the cache goes to the user cache "
+                  f"folder {user} (set {CACHE_ENV} to choose another)")
 
 
 @dataclass(frozen=True)
@@ -164,8 +166,9 @@ def walk_images(folder: str | os.PathLike, seen_folders: set[str] | None = None,
 
     ``os.walk(followlinks=True)`` (what ImageFolder uses) goes round a link to a parent folder
     for ever, or reads the same images many times over. Here a folder whose real path was
-    already visited is skipped, and so is a file seen before; a link that points nowhere is
-    skipped with a warning naming it. ``seen_folders``/``seen_files`` (real paths) carry what
+    already visited is skipped, and so is a file seen before; a link that points nowhere, and
+    a named pipe, socket or device (opening a pipe waits for a writer: the build would hang),
+    are skipped with a warning naming them. ``seen_folders``/``seen_files`` (real paths) carry what
     was visited across calls; a folder listed there beforehand is not entered through a link.
     """
     seen_folders = set() if seen_folders is None else seen_folders
@@ -186,6 +189,11 @@ def walk_images(folder: str | os.PathLike, seen_folders: set[str] | None = None,
             if not path.exists():  # a link to nothing
                 warnings.warn(f"skipping {path}: it is a link to {os.readlink(path)}, which does "
                               f"not exist. Remove the link or restore its target.", stacklevel=2)
+                continue
+            if not path.is_file():  # a FIFO, socket or device: reading it may wait for ever
+                warnings.warn(f"skipping {path}: it is not a regular file (a named pipe, socket "
+                              f"or device), so it holds no image. Move it out of the folder.",
+                              stacklevel=2)
                 continue
             target = os.path.realpath(path)
             if target not in seen_files:
@@ -302,8 +310,8 @@ class CachedImageFolder(InMemoryImages):
         self.samples = [(str(self.root / f.relpath), f.label) for f in self.files]
         self.imgs = self.samples
         location, self.cache_reason = cache_folder(self.root)
-        folder_id = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:8]
-        self._stem = f"{self.root.name}-{folder_id}-{image_size}px"
+        self._folder_id = hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:8]
+        self._stem = f"{self.root.name}-{self._folder_id}-{image_size}px"
         self.cache_path = location / f"{self._stem}-{len(self.files)}-{cache_key(image_size, self.files)}.npy"
         self._all_files = all_files
         self._images: torch.Tensor | None = None
@@ -417,21 +425,33 @@ class CachedImageFolder(InMemoryImages):
 
     def _remove_stale(self) -> None:
         """Delete caches of this folder that describe files which changed or disappeared,
-        and, after a whole-folder build, the older whole-folder caches of the same size."""
+        and, after a whole-folder build, the older whole-folder caches of the same size.
+
+        The cache folder may be shared with the learner's own files: only a manifest that
+        carries this folder's exact cache name (folder id included) and parses with this
+        package's ``format`` and ``folder`` keys, and its ``.npy`` twin, are ever deleted.
+        """
         current = {(f.relpath, f.size, f.mtime_ns) for f in self._all_files}
         whole = self.files == self._all_files
-        for manifest_path in self.cache_path.parent.glob(f"{self.root.name}-*.json"):
-            if manifest_path == self.manifest_path:
+        prefix = f"{self.root.name}-{self._folder_id}-"
+        ours = re.compile(re.escape(prefix) + r"\d+px-\d+-[0-9a-f]{16}\.json")
+        for manifest_path in self.cache_path.parent.glob(f"{glob.escape(prefix)}*.json"):
+            if manifest_path == self.manifest_path or not ours.fullmatch(manifest_path.name):
                 continue
             try:
                 manifest = json.loads(manifest_path.read_text())
-                if manifest.get("folder") != str(self.root):
-                    continue
-                stale = (any(tuple(f) not in current for f in manifest["files"])
+            except (OSError, ValueError):
+                continue  # manifests are written whole (os.replace): this one is not ours
+            if (not isinstance(manifest, dict) or "format" not in manifest
+                    or manifest.get("folder") != str(self.root)):
+                continue
+            try:
+                stale = (manifest["format"] != CACHE_FORMAT
+                         or any(tuple(f) not in current for f in manifest["files"])
                          or (whole and manifest.get("whole_folder")
                              and manifest.get("image_size") == self.image_size))
-            except (OSError, ValueError, KeyError, TypeError):
-                stale = True
+            except (KeyError, TypeError):
+                stale = True  # this folder's manifest, but unusable
             if stale:
                 manifest_path.with_suffix(".npy").unlink(missing_ok=True)
                 manifest_path.unlink(missing_ok=True)

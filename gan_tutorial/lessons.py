@@ -17,7 +17,9 @@ presets, so a lesson trains the same way wherever it runs. Every lesson has thre
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -30,6 +32,8 @@ from .config import SETTINGS
 from .precision import PRECISIONS
 from .losses import LOSSES
 from .train import G_LOSSES
+
+MAX_SAMPLES = 2_500  # the most images one grid holds (fixed noise, `sample -n`): a 50 x 50 grid
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,11 @@ class RunConfig:
         if self.dataset in loaders:  # root, limit: their own settings, not data_kwargs
             found += check.keyword_arguments("data_kwargs", self.data_kwargs, loaders[self.dataset],
                                              exclude=("root", "limit"))
+            if isinstance(self.data_kwargs, dict) and "image_size" in self.data_kwargs:  # all four take it
+                found += check.positive_int("data_kwargs.image_size", self.data_kwargs["image_size"])
+        if isinstance(self.n_fixed, int) and self.n_fixed > MAX_SAMPLES:
+            found.append(f"n_fixed must be at most {MAX_SAMPLES:,} (fixed noise vectors drawn into "
+                         f"one snapshot grid at every snapshot), got {self.n_fixed:,}")
         if self.generator in GENERATORS:
             found += check.keyword_arguments("generator_kwargs", self.generator_kwargs,
                                              GENERATORS[self.generator])
@@ -458,10 +467,41 @@ def trainer_kwargs(config: RunConfig) -> dict[str, Any]:
             "ema_decay": config.ema_decay, "channels_last": config.channels_last}
 
 
+DATASET_FOLDERS = {"mnist": "MNIST", "celeba": "celeba", "pokemon": "pokemon"}  # under the data root
+
+
+def image_folder_path(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
+    """Where an ``image_folder`` run's images are: an absolute ``path`` as it is; a relative
+    one under the data root (``root``, else ``$GAN_TUTORIAL_DATA``) when it is there, else
+    in the working folder. DatasetNotFoundError naming both places when neither holds it."""
+    if path is None:
+        raise data.DatasetNotFoundError("an image_folder run needs data_kwargs.path: the folder "
+                                        "that holds <any name>/<image> files")
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    under_root = data.data_root(root) / path
+    if under_root.is_dir():
+        return under_root
+    if path.is_dir():
+        return path
+    raise data.DatasetNotFoundError(
+        f"No image folder {path}: looked under the data root ({under_root}) and in the working "
+        f"folder ({Path.cwd() / path}). Move the images to one of them, or give an absolute path.")
+
+
+def dataset_folder(config: RunConfig, root: str | os.PathLike | None = None) -> Path:
+    """The folder a run reads its training data from."""
+    if config.dataset == "image_folder":
+        return image_folder_path(config.data_kwargs.get("path"), root)
+    return data.data_root(root) / DATASET_FOLDERS[config.dataset]
+
+
 def load_dataset(config: RunConfig, root: str | None = None) -> Dataset:
     """The run's training data (``config.limit`` items of it), from the data root.
 
-    ``image_folder`` reads any ImageFolder-style folder: ``data_kwargs={"path": ...}``.
+    ``image_folder`` reads any ImageFolder-style folder: ``data_kwargs={"path": ...}``
+    (a relative path: see :func:`image_folder_path`).
     """
     kwargs = dict(config.data_kwargs)
     if config.dataset == "mnist":
@@ -471,6 +511,7 @@ def load_dataset(config: RunConfig, root: str | None = None) -> Dataset:
     if config.dataset == "pokemon":
         return data.load_pokemon(root, limit=config.limit, **kwargs)
     if config.dataset == "image_folder":
+        kwargs["path"] = image_folder_path(kwargs.get("path"), root)
         return data.load_image_folder(limit=config.limit, **kwargs)
     raise ValueError(f"unknown dataset {config.dataset!r}: choose one of {', '.join(DATASETS)}")
 

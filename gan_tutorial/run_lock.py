@@ -33,7 +33,13 @@ def run_lock(folder: str | os.PathLike) -> Iterator[Path]:
     if fcntl is None:
         yield path
         return
-    handle = open(path, "a+")
+    try:  # never through a link placed there: it would truncate the file it points to
+        handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644), "r+")
+    except OSError as err:
+        if not path.is_symlink():
+            raise
+        raise OSError(err.errno, f"{path} is a link to {os.readlink(path)}; a run writes only "
+                                 f"inside its own folder: remove the link") from None
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
+import zipfile
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .config_check import positive_int
 from .history import STAT_KEYS, History
 
 SAVED_RUNS = Path(__file__).resolve().parent.parent / "notebooks" / "saved_runs"
@@ -114,8 +117,7 @@ class SavedRun:
         entries = self.info.get("extra_images", {})
         if name not in entries or self.folder is None:
             raise KeyError(f"saved run {self.name!r} has no images {name!r}; it has {sorted(entries) or 'none'}")
-        entry = entries[name]
-        return read_tiles(self.folder / entry["file"], entry["shape"], entry["count"])
+        return _read_entry(self.folder, f"extra_images {name!r}", entries[name])
 
     def describe(self) -> str:
         """One line: what trained, how long, on what; the facts a fair comparison needs."""
@@ -148,36 +150,105 @@ def run_folder(name: str | os.PathLike, root: str | os.PathLike | None = None) -
                                "; pass root= the folder that holds the saved runs"))
 
 
+class SavedRunError(ValueError):
+    """A saved run's file is missing, damaged or unsafe; the message names the file and the fix."""
+
+
+_FIX = "copy the saved run's folder again, or write it again with save_run"
+
+
+def _read_info(run_json: Path) -> dict[str, Any]:
+    """``run.json`` as a dict, with the fields :func:`load_run` needs checked (SavedRunError)."""
+    try:
+        info = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise SavedRunError(f"cannot read {run_json}: {err}; {_FIX}") from err
+    except ValueError as err:
+        raise SavedRunError(f"{run_json} is not valid JSON ({err}); {_FIX}") from err
+    if not isinstance(info, dict):
+        raise SavedRunError(f"{run_json} must hold an object of the run's facts; {_FIX}")
+    problems = [f"it lacks {key!r}" for key in ("config", "iterations") if key not in info]
+    if not problems:
+        problems = (positive_int("iterations", info["iterations"], minimum=0)
+                    + positive_int("history_block", info.get("history_block", 1))
+                    + [f"{key} must be an object, got {info[key]!r}" for key in ("config", "snapshots",
+                       "extra_images") if not isinstance(info.get(key, {}), dict)])
+    if problems:
+        raise SavedRunError(f"{run_json}: {'; '.join(problems)}; {_FIX}")
+    return info
+
+
+def _read_entry(folder: Path, what: str, entry: Any) -> torch.Tensor:
+    """The images of one ``run.json`` entry (``{"file", "shape", "count"}``), read from a file
+    inside ``folder``; an entry that points elsewhere is refused (SavedRunError)."""
+    run_json = folder / "run.json"
+    if not isinstance(entry, dict) or not {"file", "shape", "count"} <= set(entry):
+        raise SavedRunError(f"{run_json}: {what} must be an object with file, shape and count, "
+                            f"got {entry!r}; {_FIX}")
+    file, shape, count = entry["file"], entry["shape"], entry["count"]
+    path = folder / str(file)
+    if (not isinstance(file, str) or Path(file).is_absolute()
+            or not path.resolve().is_relative_to(folder.resolve())):
+        raise SavedRunError(f"{run_json}: {what} names the file {file!r}, which is not inside "
+                            f"{folder} (a saved run reads only its own files); {_FIX}")
+    if (positive_int("count", count) or not isinstance(shape, list) or len(shape) != 3
+            or any(positive_int("shape", side) for side in shape)):
+        raise SavedRunError(f"{run_json}: {what} needs a count (a whole number >= 1) and a shape "
+                            f"of three (C, H, W), got count {count!r}, shape {shape!r}; {_FIX}")
+    return read_tiles(path, shape, count)
+
+
 def load_run(name: str | os.PathLike, root: str | os.PathLike | None = None) -> SavedRun:
-    """Read a saved run (see the module docstring) by name or path."""
+    """Read a saved run (see the module docstring) by name or path.
+
+    A missing, damaged or unsafe file (a snapshot entry pointing outside the run's folder)
+    raises SavedRunError naming the file.
+    """
     folder = run_folder(name, root)
-    info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    block = int(info.get("history_block", 1))
-    with np.load(folder / "history.npz") as stored:
-        series = {key: np.repeat(stored[key].astype(np.float64), block)[:info["iterations"]].tolist()
-                  for key in STAT_KEYS}
+    info = _read_info(folder / "run.json")
+    block, iterations = info.get("history_block", 1), info["iterations"]
+    history_file = folder / "history.npz"
+    try:
+        if history_file.is_file() and not zipfile.is_zipfile(history_file):
+            raise ValueError("it is not a NumPy .npz archive")  # np.load's own words suggest pickle
+        with np.load(history_file, allow_pickle=False) as stored:
+            series = {key: np.repeat(stored[key].astype(np.float64), block)[:iterations].tolist()
+                      for key in STAT_KEYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise SavedRunError(f"cannot read {history_file}: {err}; {_FIX}") from err
+    short = [key for key, values in series.items() if len(values) != iterations]
+    if short:
+        raise SavedRunError(f"{history_file} holds fewer than the {iterations} iterations "
+                            f"{folder / 'run.json'} records ({', '.join(short)}); {_FIX}")
     history = History(**series)
     history.epoch = []  # epochs are not kept; every plot reads iterations
     history.metric_iterations = list(info.get("metric_iterations", []))
     history.metrics = {key: list(values) for key, values in info.get("metrics", {}).items()}
     history.train_seconds = float(info.get("training_seconds", 0.0))
     history.epochs_done = int(info["config"].get("epochs", 0))
-    snapshots = {int(it): read_tiles(folder / entry["file"], entry["shape"], entry["count"])
+    snapshots = {int(it): _read_entry(folder, f"snapshot {it}", entry)
                  for it, entry in info.get("snapshots", {}).items()}
     history.snapshot_iterations = sorted(snapshots)
     return SavedRun(folder.name, info, history, snapshots, folder)
 
 
 def read_tiles(path: Path, shape: list[int], count: int) -> torch.Tensor:
-    """Cut a tiled PNG (no padding, row by row) back into ``count`` uint8 images of ``shape`` (C, H, W)."""
+    """Cut a tiled PNG (no padding, row by row) back into ``count`` uint8 images of ``shape`` (C, H, W).
+
+    A missing or damaged file raises SavedRunError naming it.
+    """
     channels, height, width = shape
-    image = np.asarray(Image.open(path).convert("L" if channels == 1 else "RGB"))
+    try:
+        with Image.open(path) as opened:
+            image = np.asarray(opened.convert("L" if channels == 1 else "RGB"))
+    except (OSError, ValueError, SyntaxError, struct.error, Image.DecompressionBombError) as err:
+        raise SavedRunError(f"cannot read {path}: {err}; {_FIX}") from err
     if image.ndim == 2:
         image = image[..., None]
     rows, cols = image.shape[0] // height, image.shape[1] // width
     if image.shape[0] % height or image.shape[1] % width or rows * cols < count:
-        raise ValueError(f"{path}: {image.shape[1]}x{image.shape[0]} pixels do not hold {count} "
-                         f"tiles of {width}x{height}")
+        raise SavedRunError(f"{path}: {image.shape[1]}x{image.shape[0]} pixels do not hold {count} "
+                            f"tiles of {width}x{height}; {_FIX}")
     tiles = image.reshape(rows, height, cols, width, channels).transpose(0, 2, 4, 1, 3)
     return torch.from_numpy(np.ascontiguousarray(tiles.reshape(rows * cols, channels, height, width)[:count]))
 

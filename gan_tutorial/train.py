@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, load_checkpoint,
                          optimizer_mismatches, raise_if_incompatible, save_checkpoint,
-                         state_dict_mismatches)
+                         state_dict_mismatches, write_file)
 from .distributed import unwrap
 from .history import History, StatBuffer, TrainingDivergedError, to_uint8  # noqa: F401 (re-exported)
 from .interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
@@ -98,9 +98,17 @@ class _Run:
     buffer: StatBuffer
     started: float = field(default_factory=time.monotonic)
     stats: dict[str, float] | None = None  # the last recorded iteration
+    counted: float | None = None  # up to when history.train_seconds holds this run's time
 
     def out_of_time(self) -> bool:
         return self.max_minutes is not None and time.monotonic() > self.started + 60 * self.max_minutes
+
+    def count_time(self, history: History) -> None:
+        """Add the time trained since the last count to ``history.train_seconds``: each
+        checkpoint then holds the time up to it, even if the process is killed after it."""
+        now = time.monotonic()
+        history.train_seconds += now - (self.counted or self.started)
+        self.counted = now
 
 
 def _bar_text(stats: dict[str, float], epoch: int, epochs: int) -> dict[str, str]:
@@ -418,7 +426,7 @@ class GANTrainer:
                     run.buffer.flush(h)
                     if h.stop_reason is None:
                         h.epochs_done = epoch + 1
-                        self._end_of_epoch(epoch, epochs, checkpoint, sample_dir)
+                        self._end_of_epoch(run, epoch, sample_dir)
         except KeyboardInterrupt as stop:  # Ctrl-C, the stop button, or SIGTERM
             h.interrupted = True
             h.stop_reason = "terminated" if isinstance(stop, Terminated) else "interrupted"
@@ -490,7 +498,7 @@ class GANTrainer:
 
     def _diverged(self, err: TrainingDivergedError, run: "_Run") -> TrainingDivergedError:
         """The error fit raises when a loss turned NaN: where, what was kept, what to do."""
-        self.history.train_seconds += time.monotonic() - run.started
+        run.count_time(self.history)
         checkpoint = run.checkpoint
         kept = (f"{checkpoint} was not overwritten and holds the last finite weights"
                 if checkpoint is not None and Path(checkpoint).is_file() else "nothing was saved")
@@ -509,7 +517,7 @@ class GANTrainer:
                 self.snapshot()
             if run.evaluate is not None and h.metric_iterations[-1] != h.iterations:
                 self.evaluate(run.evaluate)
-            h.train_seconds += time.monotonic() - run.started
+            run.count_time(h)
             if run.checkpoint is not None and self.is_main_process:
                 self.save(run.checkpoint)
         if interrupted_again:
@@ -542,8 +550,7 @@ class GANTrainer:
             return self.train_step(images)
         return self.train_step(images, batch[1])
 
-    def _end_of_epoch(self, epoch: int, epochs: int, checkpoint: str | os.PathLike | None,
-                      sample_dir: str | os.PathLike | None) -> None:
+    def _end_of_epoch(self, run: "_Run", epoch: int, sample_dir: str | os.PathLike | None) -> None:
         """Per-epoch files: a sample grid, and a checkpoint (the last one is saved by fit).
 
         Ctrl-C or SIGTERM while they are written is held until they are complete, then stops
@@ -554,11 +561,12 @@ class GANTrainer:
         with deferred_interrupt() as interrupted:
             if sample_dir is not None:
                 Path(sample_dir).mkdir(parents=True, exist_ok=True)
-                save_image(self.sample(self.fixed_noise, labels=self.fixed_labels),
-                           Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
-                           nrow=8, normalize=True, value_range=(-1, 1))
-            if checkpoint is not None and epoch + 1 < epochs:
-                self.save(checkpoint)
+                grid = self.sample(self.fixed_noise, labels=self.fixed_labels)
+                write_file(Path(sample_dir) / f"epoch_{epoch + 1:03d}.png",
+                           lambda tmp: save_image(grid, tmp, nrow=8, normalize=True, value_range=(-1, 1)))
+            if run.checkpoint is not None and epoch + 1 < run.epochs:
+                run.count_time(self.history)
+                self.save(run.checkpoint)
         if interrupted:
             raise Terminated() if signal.SIGTERM in interrupted else KeyboardInterrupt()
 

@@ -2,6 +2,7 @@
 import errno
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,18 +39,26 @@ def _pokemon_zip(real_data: Path, path: Path, classes: int = 10) -> None:
                 archive.write(sprite, f"pokemon/{c:03d}/{sprite.name}")
 
 
-def test_incomplete_pokemon_folder_is_unpacked_again(real_data, tmp_path, capsys):
+def test_incomplete_pokemon_folder_is_used_as_it_is_and_the_way_back_is_named(real_data, tmp_path, capsys):
+    # Issue 28: the folder may hold the learner's own files or edits, and this version unpacks
+    # atomically, so an existing pokemon/ is never replaced; a note says how to restore it.
     _pokemon_zip(real_data, tmp_path / "pokemon.zip")
     with zipfile.ZipFile(tmp_path / "pokemon.zip") as archive:  # an unpack killed after 3 classes
         archive.extractall(tmp_path, [m for m in archive.namelist() if m < "pokemon/003"])
     assert len(list((tmp_path / "pokemon").iterdir())) == 3
     sprites = load_pokemon(tmp_path, image_size=16, download=False)
-    assert len(sprites.classes) == 10 and len(sprites) == 20
-    assert "incomplete" in capsys.readouterr().out
-    truncated = next((tmp_path / "pokemon" / "004").iterdir())
+    assert len(sprites.classes) == 3 and len(sprites) == 6
+    folder = tmp_path / "pokemon"
+    assert (f"14 file(s) of {tmp_path / 'pokemon.zip'} are missing from {folder}"
+            in capsys.readouterr().out)
+    truncated = next((folder / "002").iterdir())
     truncated.write_bytes(truncated.read_bytes()[:100])  # a file cut short counts too
+    with pytest.raises(UnreadableImageError, match=re.escape(str(truncated))):
+        load_pokemon(tmp_path, image_size=16, download=False).images  # the cache build reads it
+    assert truncated.stat().st_size == 100  # left as it is
+    assert f"delete {folder} and load again" in capsys.readouterr().out
+    shutil.rmtree(folder)  # what the note advises
     assert len(load_pokemon(tmp_path, image_size=16, download=False)) == 20
-    assert truncated.stat().st_size > 100
 
 
 def test_interrupted_unpack_leaves_no_pokemon_folder(real_data, tmp_path, monkeypatch):

@@ -92,7 +92,7 @@ missing part is tested here ("here" below).
   11    Ctrl-C during fit()'s final save
           test_train_options.py::test_ctrl_c_during_the_final_save_is_held_until_the_save_is_done
   3     a Pokémon unpack killed after 3 of 10 classes
-          test_data_hardening.py::test_incomplete_pokemon_folder_is_unpacked_again
+          test_data_hardening.py::test_incomplete_pokemon_folder_is_used_as_it_is_and_the_way_back_is_named
   4     a truncated MNIST .gz
           test_data_hardening.py::test_damaged_mnist_file_without_a_good_copy_is_named[t10k-images-idx3-ubyte.gz-truncated]
   4     an extracted MNIST file with a zeroed header, its .gz intact
