@@ -7,11 +7,11 @@ For each lesson it builds the class setting's models, data and trainer exactly a
 ``python -m gan_tutorial train LESSON --setting class`` does, times ``--steps`` real training
 steps (``GANTrainer.estimate_minutes``: the steps are undone) and one quality evaluation, and
 prints the setting's work (updates, images) and the minutes it takes at that rate. Run it on a
-quiet machine: other jobs on the same cores slow every step.
+quiet machine: other jobs on the same cores slow every step. The arguments are checked before
+the first lesson is timed.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -19,7 +19,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
 
+import script_args  # noqa: E402
 from gan_tutorial.data import make_loader  # noqa: E402
 from gan_tutorial.lessons import (LESSONS, build_models, load_dataset, make_evaluator, preset,  # noqa: E402
                                   trainer_kwargs)
@@ -50,10 +52,13 @@ def class_minutes(lesson: str, precision: str | None, steps: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("lessons", nargs="*", default=sorted(LESSONS))
-    parser.add_argument("--precision", help="override the preset's precision (auto)")
-    parser.add_argument("--steps", type=int, default=20, help="training steps to time per lesson")
+    from gan_tutorial.precision import PRECISIONS
+
+    parser = script_args.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*", type=script_args.lesson, default=sorted(LESSONS))
+    parser.add_argument("--precision", choices=PRECISIONS, help="override the preset's precision (auto)")
+    parser.add_argument("--steps", type=script_args.positive_int, default=20,
+                        help="training steps to time per lesson")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print("| lesson | updates | images | precision | s/step | training | evaluations | class run |")

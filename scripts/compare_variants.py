@@ -18,7 +18,9 @@ Minutes: with ``--times`` (the JSON scripts/time_variants.py writes, every varia
 by side in one process) a run's minutes are its updates times its variant's measured seconds
 per update, comparable across variants. Without it they are each run's own measured training
 time, with whatever load the machine had then.
-A run that is missing or did not finish is listed as such, never left out.
+A run that is missing or did not finish is listed as such, never left out; so is a run still
+training (it holds its folder's lock) and one trained with --no-eval (no Fréchet distance to show).
+The arguments are checked before any run is read; a bad one ends the script with one line.
 """
 from __future__ import annotations
 
@@ -32,24 +34,40 @@ import torch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sweep and script_args, beside this file
 
+import script_args  # noqa: E402
+from gan_tutorial.checkpoint import write_file, write_text  # noqa: E402
 from gan_tutorial.history import History  # noqa: E402
 from gan_tutorial.lessons import LESSONS  # noqa: E402
-from sweep import contact_sheet  # noqa: E402  (scripts/sweep.py, beside this file)
+from sweep import contact_sheet, still_training  # noqa: E402  (scripts/sweep.py, beside this file)
 
 VARIANTS = [name for name in LESSONS if name.startswith("07")] + ["08"]
+MEASURED = ("frechet_distance", "digits_covered", "top_digit_share")  # what the tables show
 
 
 def read_run(folder: Path) -> dict:
     """One run's final numbers, its quality curve (minutes, Fréchet) and its grid; or why not."""
     row = {"run": folder.name, "folder": folder}
     summary_file = folder / "summary.json"
+    owner = still_training(folder)
+    if owner:
+        row["status"] = f"still training ({owner})"
+        return row
     if not summary_file.is_file():
-        row["status"] = "running or stopped" if folder.is_dir() else "not run"
+        row["status"] = "stopped before the end" if (folder / "checkpoint.pt").is_file() else "not run"
         return row
     summary = json.loads(summary_file.read_text())
     if summary.get("interrupted"):
         row["status"] = f"stopped at {summary['iterations']:,} updates (resumable)"
+        return row
+    missing = [name for name in MEASURED if name not in summary.get("metrics", {})]
+    if missing:
+        row["status"] = (f"not measured (no {', '.join(missing)}: trained with --no-eval? train it "
+                         f"again without --no-eval, into an empty folder)")
+        return row
+    if not (folder / "checkpoint.pt").is_file():
+        row["status"] = "checkpoint.pt is missing (copied in part?)"
         return row
     state = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)
     history = History.from_state_dict(state["history"])
@@ -186,44 +204,68 @@ def quality_plot(rows: list[dict], path: Path) -> None:
     if labelled:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=72)
-    plt.close(fig)
+    try:
+        write_file(path, lambda tmp: fig.savefig(tmp, dpi=72))  # whole or not at all
+    finally:
+        plt.close(fig)
 
 
 def _variant_title(row: dict) -> tuple[str, str]:
     return f"{row['run']}\nFréchet {row['metrics']['frechet_distance']:.0f}", "black"
 
 
+def _times_file(text: str) -> dict[str, float]:
+    """An argparse type: the seconds per update in a file scripts/time_variants.py wrote."""
+    path = script_args.existing_file(text)
+    try:
+        times = json.loads(path.read_text())["seconds_per_update"]
+        if not (isinstance(times, dict) and all(float(v) > 0 for v in times.values())):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise argparse.ArgumentTypeError(
+            f"{text} holds no seconds_per_update (a positive number per variant): give the JSON "
+            f"scripts/time_variants.py --out writes") from None
+    return {variant: float(v) for variant, v in times.items()}
+
+
+@script_args.one_line_on_full_disk
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=Path, required=True)
-    parser.add_argument("--setting", default="class")
-    parser.add_argument("--seeds", default="0,1,2")
+    from gan_tutorial.config import SETTINGS
+
+    parser = script_args.Parser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=script_args.existing_folder, required=True)
+    parser.add_argument("--setting", choices=SETTINGS, default="class")
+    parser.add_argument("--seeds", type=script_args.seeds, default="0,1,2", help="e.g. 0,1,2 or 0-4")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS,
                         help="which presets to read (default: all of lesson 07's and lesson 08)")
     parser.add_argument("--name", default="lesson07",
                         help="file name stem of what is written, e.g. lesson08 for 08's full run")
-    parser.add_argument("--publish", type=Path, required=True)
-    parser.add_argument("--times", type=Path,
+    parser.add_argument("--publish", type=script_args.output_folder, required=True)
+    parser.add_argument("--times", type=_times_file,
                         help="seconds per update of each variant (scripts/time_variants.py --out)")
     args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    if not args.name or Path(args.name).name != args.name or args.name in {".", ".."}:
+        parser.error(f"--name {args.name!r} is not a file name stem: give one without folders, e.g. lesson08")
     rows = []
     for variant in args.variants:
-        for seed in seeds:
+        for seed in args.seeds:
             row = read_run(args.runs / f"{variant}_{args.setting}_seed{seed}")
             rows.append({**row, "variant": variant, "seed": seed})
+            if row["status"].startswith("not measured"):
+                print(f"note: {row['run']} is {row['status']}", file=sys.stderr)
     args.publish.mkdir(parents=True, exist_ok=True)
     stem = args.publish / f"{args.name}_{args.setting}"
-    times = json.loads(args.times.read_text())["seconds_per_update"] if args.times else {}
+    times = args.times or {}
     apply_times(rows, times)
     text = table(rows, args.setting, timed=bool(times))
     equal_time = at_equal_time(rows, times)
-    Path(f"{stem}.md").write_text(text + ("\n" + equal_time if equal_time else ""))
+    if equal_time:
+        text += "\n" + equal_time
+    write_text(f"{stem}.md", text)
     quality_plot(rows, Path(f"{stem}_quality.png"))
     done = [r for r in rows if r["status"] == "done"]
     contact_sheet(done, Path(f"{stem}_grids.png"), columns=6, title=_variant_title, size=200)
-    print(Path(f"{stem}.md").read_text())
+    print(text)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ Asks the run's generator for every digit 100 times (1,000 fakes, all ten digits 
 batch, as lesson 08 section 8 does), and reports per digit: the share the shipped classifier
 reads as the digit asked for, the Fréchet distance of those 100 fakes against the real test
 digits of that class, and the same distance for 100 real training digits of the class (the
-floor a sample of 100 allows). Everything comes from the run's checkpoint.
+floor a sample of 100 allows). Everything comes from the run's checkpoint. The arguments (a
+conditional run's folder, an --out that is not a folder nor one of the run's files) are checked
+before any sampling.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -18,7 +19,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
 
+import script_args  # noqa: E402
+from gan_tutorial.checkpoint import write_text  # noqa: E402
 from gan_tutorial.data import load_mnist  # noqa: E402
 from gan_tutorial.lessons import RunConfig, build_models, trainer_kwargs  # noqa: E402
 from gan_tutorial.metrics import classify_digits, label_accuracy, per_digit_frechet  # noqa: E402
@@ -53,15 +57,33 @@ def report(run: Path, root: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+@script_args.one_line_on_full_disk
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("run", type=Path)
-    parser.add_argument("--out", type=Path, help="also write the table here")
+    parser = script_args.Parser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", type=script_args.existing_folder)
+    parser.add_argument("--out", type=script_args.output_file, help="also write the table here")
     args = parser.parse_args()
+    inputs = [args.run / "config.json", args.run / "checkpoint.pt"]
+    for path in inputs:
+        if not path.is_file():
+            parser.error(f"{args.run} has no {path.name}: give the folder of a finished run of "
+                         f"`python -m gan_tutorial train 08`")
+    try:
+        config = RunConfig.from_dict(json.loads(inputs[0].read_text()))
+    except (ValueError, TypeError, KeyError) as err:
+        parser.error(f"{inputs[0]} cannot be read ({str(err).splitlines()[0]}); give the folder of a "
+                     f"finished run")
+    if "num_classes" not in config.generator_kwargs:
+        parser.error(f"{args.run} is not a conditional run (its generator is {config.generator}): give "
+                     f"a run of lesson 08")
+    if args.out and script_args.overwritten([args.out], inputs):
+        parser.error(f"--out {args.out} would overwrite the run's own {args.out.name}: write the table "
+                     f"elsewhere")
     text = report(args.run)
     print(text)
     if args.out:
-        args.out.write_text(text)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(args.out, text)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,23 @@ replaced whole; markers outside a solution cell are an error) and clears every o
 says which exercise it is and where its hint is: one click away in the exercise's text (a
 collapsed ``<details><summary>Hint</summary>`` block), or, in a cell that still has one, the
 cell's ``# Hint:`` line, repeated.
+
+A student version never replaces a lesson: an --out that would overwrite one of the notebooks it
+reads, or any of the lessons in notebooks/ (--out notebooks), is refused before anything is
+written, and so is any other bad argument (one line, exit code 2). Nothing is written unless
+every notebook converts; each file is written whole or not at all.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
+import script_args  # noqa: E402
+from gan_tutorial.checkpoint import write_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -86,22 +94,45 @@ def student_version(nb: nbformat.NotebookNode, name: str = "notebook") -> nbform
     return nb
 
 
+@script_args.one_line_on_full_disk
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", type=Path, help="lesson notebooks (default: all)")
-    parser.add_argument("--out", type=Path, default=REPO / "assignments", help="output folder")
+    parser = script_args.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=script_args.existing_file,
+                        help="lesson notebooks (default: all)")
+    parser.add_argument("--out", type=script_args.output_folder, default=REPO / "assignments",
+                        help="output folder")
     args = parser.parse_args()
-    paths = args.paths or sorted((REPO / "notebooks").glob("[0-9]*.ipynb"))
-    args.out.mkdir(parents=True, exist_ok=True)
+    lessons = REPO / "notebooks"
+    paths = args.paths or sorted(lessons.glob("[0-9]*.ipynb"))
+    if args.out.resolve() == lessons.resolve():
+        parser.error(f"--out {args.out} is {lessons}, the lessons' own folder: the student versions "
+                     f"would replace the teacher's solutions; give another folder, e.g. --out assignments")
+    targets = [args.out / path.name for path in paths]
+    clash = script_args.overwritten(targets, [*paths, *lessons.glob("*.ipynb")])
+    if clash:
+        parser.error(f"--out {args.out} would overwrite the solution notebook {clash[1]} with its student "
+                     f"version: give another folder, e.g. --out assignments")
+    twice = sorted({t.name for t in targets if targets.count(t) > 1})
+    if twice:
+        parser.error(f"two notebooks named {', '.join(twice)} would be written to the same file in "
+                     f"{args.out}: convert them one at a time, into different --out folders")
+    notebooks = []
     for path in paths:
-        nb = nbformat.read(path, as_version=4)
         try:
-            student = student_version(nb, path.name)
+            notebooks.append(nbformat.read(path, as_version=4))
+        except Exception as err:  # nbformat raises JSON, validation and Unicode errors
+            parser.error(f"{path} is not a notebook nbformat can read ({type(err).__name__}): give a "
+                         f".ipynb lesson")
+    students = []
+    for path, nb in zip(paths, notebooks):
+        try:
+            students.append(student_version(nb, path.name))
         except MarkupError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        target = args.out / path.name
-        nbformat.write(student, target)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for nb, student, target in zip(notebooks, students, targets):
+        write_file(target, lambda tmp: nbformat.write(student, tmp))
         n = sum(bool(c.metadata.get("nbgrader", {}).get("solution")) for c in nb.cells)
         print(f"wrote {target} ({n} exercises to solve)")
     return 0

@@ -7,20 +7,24 @@ curves into docs/results/, redraws the progress GIF small (few frames, small siz
 the checkpoint, and writes docs/results.md: one table row per run (setting, wall time,
 iterations, images/s, precision, final quality numbers and their real-data floor) and a
 section of pictures per run, with the run folder's notes.md (what a person saw in its
-pictures) if there is one. Everything it writes comes from the runs' own files.
+pictures) if there is one. Everything it writes comes from the runs' own files, each file
+whole or not at all (a full disk leaves the old one); the arguments are checked first.
 """
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from gan_tutorial.animation import save_progress_gif
-from gan_tutorial.lessons import LESSONS, RunConfig, build_models
-from gan_tutorial.train import GANTrainer
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
+import script_args  # noqa: E402
+from gan_tutorial.animation import save_progress_gif  # noqa: E402
+from gan_tutorial.checkpoint import write_file, write_text  # noqa: E402
+from gan_tutorial.lessons import LESSONS, RunConfig, build_models  # noqa: E402
+from gan_tutorial.train import GANTrainer  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -40,7 +44,7 @@ def _quality(summary: dict) -> tuple[str, str]:
     if key not in metrics:
         return "not measured", ""
     value = f"{key.replace('_', ' ')} {metrics[key]:.3g}"
-    if key == "frechet_distance":
+    if "digits_covered" in metrics and "top_digit_share" in metrics:  # only what was measured
         value += (f", {metrics['digits_covered']:.0f} digits covered, top digit "
                   f"{metrics['top_digit_share']:.0%}")
     refs = ", ".join(f"{name} {number:.3g}" for name, number in references.get(key, {}).items())
@@ -49,7 +53,8 @@ def _quality(summary: dict) -> tuple[str, str]:
 
 def _save_small(source: Path, target: Path) -> None:
     """Copy a PNG as 256 palette colours: a third of the size, no visible change for these grids."""
-    Image.open(source).convert("RGB").quantize(colors=256).save(target, optimize=True)
+    small = Image.open(source).convert("RGB").quantize(colors=256)
+    write_file(target, lambda tmp: small.save(tmp, optimize=True))
 
 
 def publish(run: Path, docs: Path = DOCS) -> tuple[str, str]:
@@ -66,7 +71,8 @@ def publish(run: Path, docs: Path = DOCS) -> tuple[str, str]:
     trainer = GANTrainer(G, D, device="cpu")
     history = trainer.load(run / "checkpoint.pt")
     nrow = 10 if len(history.snapshots[0]) == 100 else 8
-    save_progress_gif(history, target / f"{name}_progress.gif", max_frames=8, size=3.0, nrow=nrow)
+    write_file(target / f"{name}_progress.gif",
+               lambda tmp: save_progress_gif(history, tmp, max_frames=8, size=3.0, nrow=nrow))
 
     seconds = summary["training_seconds_total"]
     images = history.iterations * config.batch_size
@@ -97,14 +103,25 @@ def publish(run: Path, docs: Path = DOCS) -> tuple[str, str]:
     return row, "\n".join(section)
 
 
+@script_args.one_line_on_full_disk
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="folders written by gan_tutorial train")
-    parser.add_argument("--intro", type=Path, help="a Markdown file to put above the table")
-    parser.add_argument("--outro", type=Path, help="a Markdown file to put after the runs' sections")
-    parser.add_argument("--docs", type=Path, default=DOCS, help="where results.md and results/ go "
-                        "[default: the repository's docs/]")
+    parser = script_args.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=script_args.existing_folder,
+                        help="folders written by gan_tutorial train")
+    parser.add_argument("--intro", type=script_args.existing_file,
+                        help="a Markdown file to put above the table")
+    parser.add_argument("--outro", type=script_args.existing_file,
+                        help="a Markdown file to put after the runs' sections")
+    parser.add_argument("--docs", type=script_args.output_folder, default=DOCS,
+                        help="where results.md and results/ go [default: the repository's docs/]")
     args = parser.parse_args()
+    for run in args.runs:
+        for name in ("summary.json", "checkpoint.pt"):
+            if not (run / name).is_file():
+                parser.error(f"{run} has no {name}: give the folder of a finished run of "
+                             f"`python -m gan_tutorial train`")
+    intro = args.intro.read_text() if args.intro else ""
+    outro = [args.outro.read_text()] if args.outro else []
     torch.set_num_threads(max(1, torch.get_num_threads()))
     rows, sections = [], []
     for run in args.runs:
@@ -112,12 +129,10 @@ def main() -> None:
         rows.append(row)
         sections.append(section)
         print(f"published {run}")
-    intro = args.intro.read_text() if args.intro else ""
-    outro = [args.outro.read_text()] if args.outro else []
     table = ["| lesson | settings | wall time | iterations | images/s | precision | final quality | "
              "real-data reference |", "|---|---|---|---|---|---|---|---|", *rows]
-    (args.docs / "results.md").write_text("\n".join(["# What the lessons produce", "", intro, *table, "",
-                                                *sections, *outro]) + "\n")
+    write_text(args.docs / "results.md", "\n".join(["# What the lessons produce", "", intro, *table, "",
+                                                   *sections, *outro]) + "\n")
     size = sum(p.stat().st_size for p in (args.docs / "results").iterdir())
     print(f"wrote {args.docs / 'results.md'}; pictures: {size / 1e6:.2f} MB")
 

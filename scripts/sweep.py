@@ -15,14 +15,17 @@ run), and the script writes, next to the runs and under --publish:
 The colour lessons have no digit classifier: their automatic check is the diversity ratio,
 and a person looks at every thumbnail. Write what you saw into RUNS/lessonNN_SETTING/looks.json,
 {"bf16_seed0": {"pass": true, "saw": "faces, some smeared"}, ...}; a run without a look is
-reported as "needs a look", never as passed.
+reported as "needs a look", never as passed. A run without the measurements its criterion reads
+(trained with --no-eval) is "not measured", one that is training right now (it holds its folder's
+lock) "still training", and one that saved nothing "not run": none of them gets a verdict.
+The arguments are checked before any run starts; a bad one ends the script with one line.
 """
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -31,6 +34,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # this checkout's gan_tutorial, as the runs use
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
+import script_args  # noqa: E402
+from gan_tutorial.checkpoint import write_file, write_text  # noqa: E402
+from gan_tutorial.run_lock import LOCK_NAME  # noqa: E402
+
 LOOKS = "looks.json"
 
 
@@ -58,6 +66,12 @@ class Criterion:
             parts.append(f"a person sees {self.look} in the grid")
         return ", ".join(parts)
 
+    def measurements(self) -> list[str]:
+        """The metrics this criterion reads."""
+        limits = (("digits_covered", self.min_digits), ("top_digit_share", self.max_top_share),
+                  ("frechet_distance", self.max_frechet), ("diversity_ratio", self.diversity))
+        return [name for name, limit in limits if limit is not None]
+
 
 CRITERIA = {
     "01": Criterion(min_digits=9, max_top_share=0.25, max_frechet=250),
@@ -69,17 +83,23 @@ CRITERIA = {
 
 
 def judge(metrics: dict[str, float], criterion: Criterion, look: dict | None = None) -> tuple[str, list[str]]:
-    """("pass" | "fail" | "needs a look", the reasons it failed) for one run's final metrics."""
+    """("pass" | "fail" | "needs a look" | "not measured", the reasons) for one run's final metrics.
+
+    A run lacking a metric the criterion reads (trained with --no-eval) is "not measured": no
+    verdict, and no number made up for what was never measured."""
+    missing = [name for name in criterion.measurements() if name not in metrics]
+    if missing:
+        return "not measured", [f"no {', '.join(missing)}: trained with --no-eval?"]
     failures = []
-    if criterion.min_digits is not None and metrics.get("digits_covered", 0) < criterion.min_digits:
-        failures.append(f"{metrics.get('digits_covered', 0):.0f} digits")
-    if criterion.max_top_share is not None and metrics.get("top_digit_share", 1) > criterion.max_top_share:
-        failures.append(f"top digit {metrics.get('top_digit_share', 1):.0%}")
-    if criterion.max_frechet is not None and not metrics.get("frechet_distance", float("inf")) <= criterion.max_frechet:
-        failures.append(f"Fréchet {metrics.get('frechet_distance', float('nan')):.0f}")
+    if criterion.min_digits is not None and metrics["digits_covered"] < criterion.min_digits:
+        failures.append(f"{metrics['digits_covered']:.0f} digits")
+    if criterion.max_top_share is not None and metrics["top_digit_share"] > criterion.max_top_share:
+        failures.append(f"top digit {metrics['top_digit_share']:.0%}")
+    if criterion.max_frechet is not None and not metrics["frechet_distance"] <= criterion.max_frechet:
+        failures.append(f"Fréchet {metrics['frechet_distance']:.0f}")  # a NaN distance fails too
     if criterion.diversity is not None:
         low, high = criterion.diversity
-        ratio = metrics.get("diversity_ratio", float("nan"))
+        ratio = metrics["diversity_ratio"]
         if not low <= ratio <= high:
             failures.append(f"diversity {ratio:.2f}")
     if criterion.look is not None:
@@ -90,13 +110,7 @@ def judge(metrics: dict[str, float], criterion: Criterion, look: dict | None = N
     return ("fail" if failures else "pass"), failures
 
 
-def parse_seeds(text: str) -> list[int]:
-    """ "0-4" -> [0, 1, 2, 3, 4]; "0,3,7" -> [0, 3, 7]."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        first, _, last = part.partition("-")
-        seeds.extend(range(int(first), int(last or first) + 1))
-    return seeds
+parse_seeds = script_args.seeds  # "0-4" -> [0, 1, 2, 3, 4]; "0,3,7" -> [0, 3, 7]
 
 
 def run_name(precision: str, seed: int) -> str:
@@ -112,28 +126,68 @@ def finished(folder: Path) -> bool:
     return summary["epochs_done"] >= summary["config"]["epochs"] and not summary["interrupted"]
 
 
+def still_training(run: Path) -> str | None:
+    """Who trains in ``run`` right now (``python -m gan_tutorial train`` holds ``run/.lock``
+    while it runs, see gan_tutorial.run_lock), else None."""
+    try:
+        import fcntl
+        handle = open(run / LOCK_NAME)
+    except (ImportError, OSError):  # no fcntl (Windows), or no lock file: nobody
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)  # released on close
+        except BlockingIOError:
+            return handle.read().strip() or "an unknown process"
+    return None
+
+
+def _stop_with_parent(parent: int) -> Callable[[], None]:
+    """A preexec_fn: the child gets SIGTERM (a training run saves, then stops) when the sweep
+    dies, however it dies; a sweep killed alone left its run training for hours (Linux only)."""
+    def preexec() -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the sweep died before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+    return preexec
+
+
 def train(lesson: str, setting: str, seed: int, precision: str, folder: Path, threads: int) -> None:
-    """Run (or resume) one training run in a subprocess, its output in folder/train.log."""
+    """Run (or resume) one training run in a subprocess, its output in folder/train.log; the
+    run stops (and saves) when the sweep dies."""
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     command = [sys.executable, "-m", "gan_tutorial", "train", lesson, "--setting", setting,
                "--seed", str(seed), "--precision", precision, "--out", str(folder)]
     print(f"[{time.strftime('%H:%M:%S')}] {' '.join(command[1:])}", flush=True)
     with open(folder / "train.log", "a") as log:
-        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO,
+                                preexec_fn=_stop_with_parent(os.getpid()))
     if result.returncode != 0:
         print(f"  failed with exit code {result.returncode}: see {folder / 'train.log'}", flush=True)
 
 
 def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
-    """One row per finished run: its summary numbers and verdict."""
+    """One row per run: its summary numbers and verdict. A run training right now is "still
+    training", one that saved nothing "not run" (whatever its folder holds), neither judged."""
     looks = json.loads((folder / LOOKS).read_text()) if (folder / LOOKS).is_file() else {}
     rows = []
     for name in names:
         run = folder / name
-        if not (run / "summary.json").is_file():
-            verdict = "stopped before the end" if run.is_dir() else "not run yet"
-            rows.append({"name": name, "verdict": verdict, "reasons": [], "metrics": {}})
+        owner = still_training(run)
+        if owner or not (run / "summary.json").is_file():
+            if owner:
+                verdict, reasons = "still training", [owner]
+            elif (run / "checkpoint.pt").is_file():
+                verdict, reasons = "stopped before the end", []
+            else:
+                verdict = "not run"
+                reasons = ["nothing saved, see train.log"] if (run / "train.log").is_file() else []
+            rows.append({"name": name, "verdict": verdict, "reasons": reasons, "metrics": {}})
             continue
         summary = json.loads((run / "summary.json").read_text())
         verdict, reasons = judge(summary["metrics"], CRITERIA[lesson], looks.get(name))
@@ -147,13 +201,13 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
     return rows
 
 
+_SHOWN = (("frechet_distance", "Fréchet {:.0f}"), ("digits_covered", "{:.0f} digits"),
+          ("top_digit_share", "top {:.0%}"), ("diversity_ratio", "diversity {:.2f}"))
+
+
 def _quality(metrics: dict[str, float]) -> str:
-    if "frechet_distance" in metrics:
-        return (f"Fréchet {metrics['frechet_distance']:.0f}, {metrics['digits_covered']:.0f} digits, "
-                f"top {metrics['top_digit_share']:.0%}")
-    if "diversity_ratio" in metrics:
-        return f"diversity {metrics['diversity_ratio']:.2f}"
-    return "not measured"
+    """The numbers a run measured (only those), or "not measured"."""
+    return ", ".join(text.format(metrics[key]) for key, text in _SHOWN if key in metrics) or "not measured"
 
 
 def table(lesson: str, setting: str, rows: list[dict]) -> str:
@@ -162,10 +216,10 @@ def table(lesson: str, setting: str, rows: list[dict]) -> str:
              "| run | precision | seed | minutes (threads) | iterations | quality | verdict | what a person saw |",
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        if "seed" not in row:
-            lines.append(f"| {row['name']} | | | | | | {row['verdict']} | |")
-            continue
         why = f" ({'; '.join(row['reasons'])})" if row["reasons"] else ""
+        if "seed" not in row:
+            lines.append(f"| {row['name']} | | | | | | {row['verdict']}{why} | |")
+            continue
         lines.append(f"| {row['name']} | {row['precision']} | {row['seed']} | {row['minutes']:.1f} "
                      f"({row['threads']}) | {row['iterations']:,} | {_quality(row['metrics'])} | "
                      f"{row['verdict']}{why} | {row['saw']} |")
@@ -173,9 +227,11 @@ def table(lesson: str, setting: str, rows: list[dict]) -> str:
     for precision in sorted({row.get("precision") for row in rows if "seed" in row}):
         mine = [row for row in rows if row.get("precision") == precision]
         passed = sum(row["verdict"] == "pass" for row in mine)
+        unmeasured = sum(row["verdict"] == "not measured" for row in mine)
         minutes = sorted(row["minutes"] for row in mine)
-        lines.append(f"- {precision}: {passed} of {len(mine)} passed; median {minutes[len(minutes) // 2]:.1f} "
-                     f"min per run.")
+        lines.append(f"- {precision}: {passed} of {len(mine)} passed"
+                     f"{f' ({unmeasured} not measured)' if unmeasured else ''}; median "
+                     f"{minutes[len(minutes) // 2]:.1f} min per run.")
     return "\n".join(lines) + "\n"
 
 
@@ -209,42 +265,62 @@ def contact_sheet(rows: list[dict], path: Path, columns: int = 4,
         text, colour = title(row)
         ax.set_title(text, fontsize=8, color=colour)
     fig.tight_layout()
-    fig.savefig(path, dpi=72, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        write_file(path, lambda tmp: fig.savefig(tmp, dpi=72, bbox_inches="tight"))  # whole or not at all
+    finally:
+        plt.close(fig)
 
 
+@script_args.one_line_on_full_disk
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("lesson", help="01, 02, 03 or 04")
-    parser.add_argument("--setting", default="class")
-    parser.add_argument("--seeds", default="0-4", help="seeds for the first precision, e.g. 0-4 or 0,2")
-    parser.add_argument("--precision", nargs="+", default=["auto", "fp32"])
-    parser.add_argument("--fp32-seeds", default="0-2", help="seeds for every precision after the first")
-    parser.add_argument("--runs", type=Path, default=REPO / "runs" / "sweep")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads per run")
-    parser.add_argument("--publish", type=Path, help="also copy the table and contact sheet here")
+    from gan_tutorial.config import SETTINGS
+    from gan_tutorial.precision import PRECISIONS
+
+    parser = script_args.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("lesson", type=script_args.lesson, help=", ".join(CRITERIA))
+    parser.add_argument("--setting", choices=SETTINGS, default="class")
+    parser.add_argument("--seeds", type=parse_seeds, default="0-4",
+                        help="seeds for the first precision, e.g. 0-4 or 0,2")
+    parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=["auto", "fp32"])
+    parser.add_argument("--fp32-seeds", type=parse_seeds, default="0-2",
+                        help="seeds for every precision after the first")
+    parser.add_argument("--runs", type=script_args.output_folder, default=REPO / "runs" / "sweep")
+    parser.add_argument("--threads", type=script_args.positive_int, default=2, help="torch threads per run")
+    parser.add_argument("--publish", type=script_args.output_folder,
+                        help="also copy the table and contact sheet here")
     parser.add_argument("--report-only", action="store_true", help="train nothing, judge what is there")
     args = parser.parse_args()
 
-    from gan_tutorial.lessons import lesson_name
-
-    lesson = lesson_name(args.lesson)
+    lesson = args.lesson
+    if lesson not in CRITERIA:
+        parser.error(f"lesson {lesson} has no pass criterion in CRITERIA (scripts/sweep.py): choose one "
+                     f"of {', '.join(CRITERIA)}, or state its criterion there before sweeping it")
+    twice = sorted({p for p in args.precision if args.precision.count(p) > 1})
+    if twice:
+        parser.error(f"--precision {' '.join(twice)} is listed twice: give each precision once")
     folder = args.runs / f"lesson{lesson}_{args.setting}"
+    if args.report_only and not folder.is_dir():
+        parser.error(f"nothing to judge: {folder} does not exist; drop --report-only to train, or point "
+                     f"--runs at the folder holding lesson{lesson}_{args.setting}")
     plan = [(precision, seed) for i, precision in enumerate(args.precision)
-            for seed in parse_seeds(args.seeds if i == 0 else args.fp32_seeds)]
+            for seed in (args.seeds if i == 0 else args.fp32_seeds)]
     names = [run_name(precision, seed) for precision, seed in plan]
+    busy = [f"{name} ({owner})" for name in names if (owner := still_training(folder / name))]
+    if busy and not args.report_only:
+        parser.error(f"{', '.join(busy)} in {folder} is still training: wait for it (or stop it), or "
+                     f"pass --report-only to judge what is there")
     if not args.report_only:
         for precision, seed in plan:
             run = folder / run_name(precision, seed)
             if not finished(run):
                 train(lesson, args.setting, seed, precision, run, args.threads)
     rows = collect(lesson, folder, names)
-    (folder / f"lesson{lesson}_{args.setting}.json").write_text(json.dumps(rows, indent=1) + "\n")
+    write_text(folder / f"lesson{lesson}_{args.setting}.json", json.dumps(rows, indent=1) + "\n")
     text = table(lesson, args.setting, rows)
     targets = [folder] + ([args.publish] if args.publish else [])
     for target in targets:
         target.mkdir(parents=True, exist_ok=True)
-        (target / f"lesson{lesson}_{args.setting}.md").write_text(text)
+        write_text(target / f"lesson{lesson}_{args.setting}.md", text)
         contact_sheet(rows, target / f"lesson{lesson}_{args.setting}.png")
     print(text)
 

@@ -8,11 +8,11 @@ minutes cannot be compared. Here every variant trains in one process, in interle
 the lesson's size in the default precision, so whatever else the machine does slows all alike.
 It prints seconds per G update (median over rounds) and the ratio to the baseline "07", and
 writes them as JSON for ``scripts/compare_variants.py --times``, which turns each run's
-updates into minutes on this machine. It asserts nothing.
+updates into minutes on this machine. It asserts nothing. The arguments are checked before
+anything is timed, and the JSON is written whole or not at all.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -23,9 +23,12 @@ import torch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # compare_variants and script_args, beside this file
 
+import script_args  # noqa: E402
 from compare_variants import VARIANTS  # noqa: E402  (scripts/compare_variants.py, beside this file)
 from gan_tutorial import GANTrainer  # noqa: E402
+from gan_tutorial.checkpoint import write_text  # noqa: E402
 from gan_tutorial.lessons import LESSONS, build_models, preset, trainer_kwargs  # noqa: E402
 
 
@@ -40,13 +43,16 @@ def trainer_and_batch(variant: str) -> tuple[GANTrainer, torch.Tensor, torch.Ten
     return trainer, real, labels
 
 
+@script_args.one_line_on_full_disk
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = script_args.Parser(description=__doc__.split("\n")[0])
     parser.add_argument("--variants", nargs="+", default=VARIANTS, choices=VARIANTS)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=10, help="updates of each variant per round")
-    parser.add_argument("--out", type=Path, help="write the seconds per update here (JSON)")
+    parser.add_argument("--threads", type=script_args.positive_int, default=torch.get_num_threads())
+    parser.add_argument("--rounds", type=script_args.positive_int, default=5)
+    parser.add_argument("--steps", type=script_args.positive_int, default=10,
+                        help="updates of each variant per round")
+    parser.add_argument("--out", type=script_args.output_file,
+                        help="write the seconds per update here (JSON)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     setups = {v: trainer_and_batch(v) for v in args.variants}
@@ -73,9 +79,9 @@ def main() -> None:
         print(f"  {variant:12} {s:.3f} s{ratio}   ({LESSONS[variant].title})")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"threads": args.threads, "precision": precision,
-                                        "rounds": args.rounds, "steps": args.steps,
-                                        "seconds_per_update": seconds}, indent=2))
+        write_text(args.out, json.dumps({"threads": args.threads, "precision": precision,
+                                         "rounds": args.rounds, "steps": args.steps,
+                                         "seconds_per_update": seconds}, indent=2))
         print(f"written to {args.out}")
 
 
