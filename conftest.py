@@ -17,6 +17,9 @@ if not os.environ.get("GAN_TUTORIAL_QUICK", "").strip():  # unset or empty: quic
     os.environ["GAN_TUTORIAL_QUICK"] = "1"
 
 sys.path.insert(0, str(Path(__file__).parent / "tests"))
+# scripts/ import their neighbours by name (Python puts a script's folder first when it runs);
+# tests that load a script as a module need the same
+sys.path.insert(0, str(Path(__file__).parent / "scripts"))
 from suite_data import NOTEBOOK_NEEDS, DataStatus, in_ci  # noqa: E402
 
 _status: DataStatus | None = None

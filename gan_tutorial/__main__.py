@@ -1,7 +1,7 @@
-"""``python -m gan_tutorial``: the command line (see gan_tutorial.cli)."""
+"""``python -m gan_tutorial``: the command line (see gan_tutorial.lessons.cli)."""
 import sys
 
-from .cli import main
+from .lessons.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,14 +28,14 @@ from torchvision import datasets, transforms
 from torchvision.datasets.folder import find_classes
 from torchvision.datasets.utils import download_url, extract_archive
 
-from .config import DATA_ENV, data_root_setting, quick_mode
-from .dataset_errors import CorruptDatasetError, DatasetNotFoundError
-from .hashing import file_hash
-from .image_cache import (CachedImageFolder, UnreadableImageError, find_unreadable_images,
-                          image_samples, read_image)
-from .in_memory import InMemoryImages, collate_batch
-from .mnist_files import check_mnist_files
-from .processes import die_with_parent
+from .plumbing.environment import DATA_ENV, data_root_setting, quick_mode
+from .plumbing.dataset_errors import CorruptDatasetError, DatasetNotFoundError
+from .plumbing.hashing import file_hash
+from .plumbing.image_cache import (CachedImageFolder, UnreadableImageError, find_unreadable_images,
+                                   image_samples, read_image)
+from .plumbing.in_memory import InMemoryImages, collate_batch
+from .plumbing.mnist_files import check_mnist_files
+from .plumbing.processes import die_with_parent
 
 CELEBA_PAGE = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CELEBA_GDRIVE_ID = "0B7EVK8r0v71pZjFTYXZWM3FlRnM"  # img_align_celeba.zip, as torchvision uses

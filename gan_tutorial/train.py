@@ -27,15 +27,15 @@ from torch.utils.data import DataLoader
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
-from .checkpoint import (NonFiniteStateError, check_writable, first_non_finite, load_checkpoint,
-                         optimizer_mismatches, raise_if_incompatible, save_checkpoint,
-                         state_dict_mismatches, write_file)
-from .distributed import unwrap
+from .plumbing.checkpoint import (NonFiniteStateError, check_writable, first_non_finite, load_checkpoint,
+                                  optimizer_mismatches, raise_if_incompatible, save_checkpoint,
+                                  state_dict_mismatches, write_file)
+from .plumbing.distributed import unwrap
 from .history import History, StatBuffer, TrainingDivergedError, to_uint8  # noqa: F401 (re-exported)
-from .interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
+from .plumbing.interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
 from .losses import D_LOSSES, LOSSES, critic_g_loss, gradient_penalty
-from .precision import autocast, grad_scaler, resolve_precision, sigmoid_in_fp32
-from .runtime import get_device
+from .plumbing.precision import autocast, grad_scaler, resolve_precision, sigmoid_in_fp32
+from .plumbing.runtime import get_device
 
 REAL_LABEL = 1.0
 FAKE_LABEL = 0.0
@@ -131,7 +131,7 @@ class GANTrainer:
             "mean" averages them (d2l); the gradient direction is the same.
         precision: "auto" (default: bf16 on GPUs and on CPUs with native bf16, fp16 on
             older GPUs, else fp32), "fp32", "bf16" or "fp16" (CUDA only). Weights and
-            checkpoints stay fp32; see :mod:`gan_tutorial.precision`.
+            checkpoints stay fp32; see :mod:`gan_tutorial.plumbing.precision`.
         g_loss: "non-saturating" (default): G maximises log D(G(z)); "minimax": G minimises
             log(1 - D(G(z))), the loss of the original minimax game, which saturates early.
         d_steps: discriminator updates per generator update (k in Goodfellow et al.); each
@@ -201,7 +201,7 @@ class GANTrainer:
         self.history = History()
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick kernels
-        # Distributed training (gan_tutorial.distributed) wraps G and D in DDP and sets this
+        # Distributed training (gan_tutorial.plumbing.distributed) wraps G and D in DDP and sets this
         # to False on every rank but 0: those ranks train but write and print nothing.
         self.is_main_process = True
         self.resume_hint = "Call fit() again to continue."  # the command line says its own
@@ -575,7 +575,7 @@ class GANTrainer:
     def save(self, path: str | os.PathLike) -> Path:
         """Write models, optimisers, fixed noise and history to ``path`` (atomically).
 
-        Raises :class:`~gan_tutorial.checkpoint.NonFiniteStateError` (and writes nothing)
+        Raises :class:`~gan_tutorial.plumbing.checkpoint.NonFiniteStateError` (and writes nothing)
         when a network's weights hold NaN or inf, so a diverged run never replaces a good
         checkpoint.
         """
@@ -607,7 +607,7 @@ class GANTrainer:
 
         Everything is checked before anything is assigned: a file that is damaged, not a
         checkpoint, or saved by another architecture raises
-        :class:`~gan_tutorial.checkpoint.CheckpointError` and leaves the trainer unchanged.
+        :class:`~gan_tutorial.plumbing.checkpoint.CheckpointError` and leaves the trainer unchanged.
         """
         path = Path(path)
         if not path.exists():

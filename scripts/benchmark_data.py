@@ -24,7 +24,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets
 
-from gan_tutorial import image_cache, mnist_files
+from gan_tutorial.plumbing import image_cache, mnist_files
 from gan_tutorial.data import (data_root, image_transform, load_celeba, load_image_folder,
                                load_mnist, make_loader)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import torch
 
 from gan_tutorial.data import load_mnist
-from gan_tutorial.fid import inception_unavailable_reason
+from gan_tutorial.metrics.fid import inception_unavailable_reason
 from gan_tutorial.metrics import classify_digits, mnist_evaluator, mnist_frechet_distance, mnist_quality
 from gan_tutorial.models import DCGANDiscriminator, DCGANGenerator, weights_init
 from gan_tutorial.train import GANTrainer

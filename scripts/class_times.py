@@ -12,20 +12,16 @@ the first lesson is timed.
 """
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
 
 import script_args  # noqa: E402
 from gan_tutorial.data import make_loader  # noqa: E402
 from gan_tutorial.lessons import (LESSONS, build_models, load_dataset, make_evaluator, preset,  # noqa: E402
                                   trainer_kwargs)
-from gan_tutorial.runtime import seed_everything  # noqa: E402
+from gan_tutorial.plumbing.runtime import seed_everything  # noqa: E402
 from gan_tutorial.train import GANTrainer  # noqa: E402
 
 
@@ -52,7 +48,7 @@ def class_minutes(lesson: str, precision: str | None, steps: int) -> dict:
 
 
 def main() -> None:
-    from gan_tutorial.precision import PRECISIONS
+    from gan_tutorial.plumbing.precision import PRECISIONS
 
     parser = script_args.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", type=script_args.lesson, default=sorted(LESSONS))

@@ -32,12 +32,9 @@ from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # sweep and script_args, beside this file
 
 import script_args  # noqa: E402
-from gan_tutorial.checkpoint import write_file, write_text  # noqa: E402
+from gan_tutorial.plumbing.checkpoint import write_file, write_text  # noqa: E402
 from gan_tutorial.history import History  # noqa: E402
 from gan_tutorial.lessons import LESSONS  # noqa: E402
 from sweep import contact_sheet, still_training  # noqa: E402  (scripts/sweep.py, beside this file)
@@ -230,7 +227,7 @@ def _times_file(text: str) -> dict[str, float]:
 
 @script_args.one_line_on_full_disk
 def main() -> None:
-    from gan_tutorial.config import SETTINGS
+    from gan_tutorial.plumbing.environment import SETTINGS
 
     parser = script_args.Parser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=script_args.existing_folder, required=True)

@@ -13,16 +13,13 @@ before any sampling.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
 
 import script_args  # noqa: E402
-from gan_tutorial.checkpoint import write_text  # noqa: E402
+from gan_tutorial.plumbing.checkpoint import write_text  # noqa: E402
 from gan_tutorial.data import load_mnist  # noqa: E402
 from gan_tutorial.lessons import RunConfig, build_models, trainer_kwargs  # noqa: E402
 from gan_tutorial.metrics import classify_digits, label_accuracy, per_digit_frechet  # noqa: E402

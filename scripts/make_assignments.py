@@ -28,9 +28,8 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
 import script_args  # noqa: E402
-from gan_tutorial.checkpoint import write_file  # noqa: E402
+from gan_tutorial.plumbing.checkpoint import write_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_tutorial import GANTrainer  # noqa: E402
 from gan_tutorial.data import spread_images  # noqa: E402

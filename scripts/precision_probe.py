@@ -13,13 +13,11 @@ nothing; it is a probe for lesson 03's streak investigation (docs/results.md).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_tutorial import GANTrainer  # noqa: E402
 from gan_tutorial.lessons import build_models, preset  # noqa: E402

@@ -13,16 +13,14 @@ whole or not at all (a full disk leaves the old one); the arguments are checked 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
 import script_args  # noqa: E402
-from gan_tutorial.animation import save_progress_gif  # noqa: E402
-from gan_tutorial.checkpoint import write_file, write_text  # noqa: E402
+from gan_tutorial.plots import save_progress_gif  # noqa: E402
+from gan_tutorial.plumbing.checkpoint import write_file, write_text  # noqa: E402
 from gan_tutorial.lessons import LESSONS, RunConfig, build_models  # noqa: E402
 from gan_tutorial.train import GANTrainer  # noqa: E402
 

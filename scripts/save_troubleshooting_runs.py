@@ -14,18 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from gan_tutorial.checkpoint import load_checkpoint  # noqa: E402
-from gan_tutorial.diagnosis import grid_contrast, late_means, snapshot_change  # noqa: E402
+from gan_tutorial.plumbing.checkpoint import load_checkpoint  # noqa: E402
+from gan_tutorial.exercises.diagnosis import grid_contrast, late_means, snapshot_change  # noqa: E402
 from gan_tutorial.history import History, to_uint8  # noqa: E402
-from gan_tutorial.saved_runs import SAVED_RUNS, save_run, shrink  # noqa: E402
+from gan_tutorial.lessons.saved_runs import SAVED_RUNS, save_run, shrink  # noqa: E402
 
 SWEEPS = Path("/root/sweeps")
 MADE = Path("/tmp/ts/runs")  # the short runs made for this lesson (commands in RUNS)

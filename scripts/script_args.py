@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import argparse
 import functools
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NoReturn
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # this checkout's gan_tutorial
 
 SEED_MAX = 2**32 - 1  # what numpy's seed accepts, as `gan_tutorial train --seed`
 
@@ -118,11 +114,11 @@ def overwritten(outputs: Iterable[Path], inputs: Iterable[Path]) -> tuple[Path, 
 
 
 def one_line_on_full_disk(main: Callable) -> Callable:
-    """Decorate a script's main: a full disk (DiskFullError from gan_tutorial.checkpoint's
+    """Decorate a script's main: a full disk (DiskFullError from gan_tutorial.plumbing.checkpoint's
     write_file / write_text) ends it with that one sentence (exit code 1), no traceback."""
     @functools.wraps(main)
     def wrapped(*args, **kwargs):
-        from gan_tutorial.checkpoint import DiskFullError
+        from gan_tutorial.plumbing.checkpoint import DiskFullError
 
         try:
             return main(*args, **kwargs)

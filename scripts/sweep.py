@@ -33,11 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # this checkout's gan_tutorial, as the runs use
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # script_args, beside this file
 import script_args  # noqa: E402
-from gan_tutorial.checkpoint import write_file, write_text  # noqa: E402
-from gan_tutorial.run_lock import LOCK_NAME  # noqa: E402
+from gan_tutorial.plumbing.checkpoint import write_file, write_text  # noqa: E402
+from gan_tutorial.plumbing.run_lock import LOCK_NAME  # noqa: E402
 
 LOOKS = "looks.json"
 
@@ -128,7 +126,7 @@ def finished(folder: Path) -> bool:
 
 def still_training(run: Path) -> str | None:
     """Who trains in ``run`` right now (``python -m gan_tutorial train`` holds ``run/.lock``
-    while it runs, see gan_tutorial.run_lock), else None."""
+    while it runs, see gan_tutorial.plumbing.run_lock), else None."""
     try:
         import fcntl
         handle = open(run / LOCK_NAME)
@@ -273,8 +271,8 @@ def contact_sheet(rows: list[dict], path: Path, columns: int = 4,
 
 @script_args.one_line_on_full_disk
 def main() -> None:
-    from gan_tutorial.config import SETTINGS
-    from gan_tutorial.precision import PRECISIONS
+    from gan_tutorial.plumbing.environment import SETTINGS
+    from gan_tutorial.plumbing.precision import PRECISIONS
 
     parser = script_args.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("lesson", type=script_args.lesson, help=", ".join(CRITERIA))

@@ -15,20 +15,15 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # compare_variants and script_args, beside this file
 
 import script_args  # noqa: E402
 from compare_variants import VARIANTS  # noqa: E402  (scripts/compare_variants.py, beside this file)
 from gan_tutorial import GANTrainer  # noqa: E402
-from gan_tutorial.checkpoint import write_text  # noqa: E402
+from gan_tutorial.plumbing.checkpoint import write_text  # noqa: E402
 from gan_tutorial.lessons import LESSONS, build_models, preset, trainer_kwargs  # noqa: E402
 
 

@@ -6,9 +6,9 @@ Seeded and deterministic on one machine (one thread, deterministic algorithms); 
 CPUs or torch versions may differ in the last bits, so a retrained file has a new
 SHA-256. Trains on MNIST train (60,000 digits in [-1, 1], random shifts of up to 2
 pixels), reports accuracy on MNIST test (10,000), writes
-``gan_tutorial/weights/mnist_lenet.pt`` and prints its SHA-256 and size. After
+``gan_tutorial/metrics/weights/mnist_lenet.pt`` and prints its SHA-256 and size. After
 retraining, copy the printed file hash into ``WEIGHTS_SHA256`` in
-``gan_tutorial/mnist_classifier.py``. ``torch.save`` stores a random serialization id,
+``gan_tutorial/metrics/mnist_classifier.py``. ``torch.save`` stores a random serialization id,
 so the file's hash changes at every save; the printed "weights SHA-256" (of the
 tensors alone) is the one that repeats when the run is repeated.
 """
@@ -23,7 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from gan_tutorial.data import load_mnist
-from gan_tutorial.mnist_classifier import WEIGHTS_PATH, MNISTClassifier, sha256_of
+from gan_tutorial.metrics.mnist_classifier import WEIGHTS_PATH, MNISTClassifier, sha256_of
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:

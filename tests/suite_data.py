@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gan_tutorial.config import DATA_ENV
+from gan_tutorial.plumbing.environment import DATA_ENV
 from gan_tutorial.data import IMAGE_SUFFIXES, data_root, load_mnist, load_pokemon
 
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import torch
 
-import gan_tutorial.checkpoint as checkpoint_module
-from gan_tutorial.checkpoint import (FORMAT_VERSION, CheckpointError, NonFiniteStateError,
+import gan_tutorial.plumbing.checkpoint as checkpoint_module
+from gan_tutorial.plumbing.checkpoint import (FORMAT_VERSION, CheckpointError, NonFiniteStateError,
                                      check_writable, load_checkpoint, save_checkpoint,
                                      state_is_finite, tmp_path_for)
 from gan_tutorial.models import DCGANDiscriminator, DCGANGenerator, FCDiscriminator, FCGenerator
-from gan_tutorial.runtime import seed_everything
+from gan_tutorial.plumbing.runtime import seed_everything
 from gan_tutorial.train import GANTrainer
 
 SHAPE = (1, 8, 8)

@@ -12,11 +12,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_tutorial import DCGANDiscriminator, DCGANGenerator, GBlock, History, diversity, diversity_ratio
-from gan_tutorial.checks import (CheckError, check_bce, check_bce_logits, check_conv_size, check_d_loss,
+from gan_tutorial.exercises.checks import (CheckError, check_bce, check_bce_logits, check_conv_size, check_d_loss,
                                  check_denormalised, check_diversity, check_g_loss, check_gblock,
                                  check_tconv_size)
-from gan_tutorial.checks_layers import check_conv_macs, check_side_prediction, check_tconv_design
-from gan_tutorial.checks_measures import check_collapsed_ratio, check_seconds_to_reach
+from gan_tutorial.exercises.layers import check_conv_macs, check_side_prediction, check_tconv_design
+from gan_tutorial.exercises.measures import check_collapsed_ratio, check_seconds_to_reach
 
 
 def probabilities(n: int, low: float, high: float, seed: int) -> torch.Tensor:

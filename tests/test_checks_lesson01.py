@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from gan_tutorial import FCDiscriminator, FCGenerator, GANTrainer
-from gan_tutorial.checks import CheckError, check_d_loss, check_train_step, train_step_exercise
+from gan_tutorial.exercises.checks import CheckError, check_d_loss, check_train_step, train_step_exercise
 
 F = nn.functional
 
@@ -148,7 +148,7 @@ def test_train_step_accepts_the_lessons_networks_with_one_d_step(capsys):
 
 
 def test_the_written_out_reference_is_the_trainers_step(nets):
-    from gan_tutorial.checks import _same, _scripted_run, _trainer_run
+    from gan_tutorial.exercises.checks import _same, _scripted_run, _trainer_run
 
     ex = train_step_exercise(*nets, batch_size=20, d_steps=2)
     (G_script, D_script), (G_trainer, D_trainer) = _scripted_run(ex), _trainer_run(ex)

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_tutorial.checks import CheckError
-from gan_tutorial.checks_modern import (check_asked_digits, check_ema_shares, check_hinge_active,
+from gan_tutorial.exercises.checks import CheckError
+from gan_tutorial.exercises.modern import (check_asked_digits, check_ema_shares, check_hinge_active,
                                         check_label_planes)
 from gan_tutorial.losses import hinge_d_loss
 

@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from gan_tutorial import GANTrainer
-from gan_tutorial.cli import main, resolve_config
+from gan_tutorial.lessons.cli import main, resolve_config
 from gan_tutorial.lessons import LESSONS, SETTINGS, build_models, lesson_name, preset, trainer_kwargs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -304,7 +304,7 @@ def test_a_second_run_on_the_same_out_is_refused_until_the_first_is_gone(tmp_pat
     out = tmp_path / "run"
     out.mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom gan_tutorial.run_lock import run_lock\n"
+        [sys.executable, "-c", "import sys, time\nfrom gan_tutorial.plumbing.run_lock import run_lock\n"
          "with run_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(600)\n", str(out)],
         stdout=subprocess.PIPE, text=True, cwd=REPO)
     try:
@@ -355,7 +355,7 @@ def test_a_signal_saves_then_exits_with_its_code_and_the_same_command_resumes(tm
 
 
 def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
-    import gan_tutorial.cli as cli_module
+    import gan_tutorial.lessons.cli as cli_module
 
     def broken(args):
         raise RuntimeError("something deep inside\nwith a second line")
@@ -402,7 +402,7 @@ def test_a_bad_config_field_is_named_in_one_line_before_anything_trains(tmp_path
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
 def test_config_files_with_a_bom_or_in_utf16_are_read(tmp_path, encoding):
-    from gan_tutorial.cli import read_config_file
+    from gan_tutorial.lessons.cli import read_config_file
 
     config = tmp_path / "c.json"
     config.write_text('{"lesson": "01", "lr": 0.001}', encoding=encoding)
@@ -444,7 +444,7 @@ def test_a_hand_edited_config_json_is_not_blamed_on_the_checkpoint(tmp_path, mni
 
 
 def test_sample_draws_large_counts_in_batches(tmp_path, mnist_data, monkeypatch):
-    import gan_tutorial.cli as cli_module
+    import gan_tutorial.lessons.cli as cli_module
 
     out = tmp_path / "run"
     assert run_cli("train", "01", "--setting", "quick", *TINY["01"], "--no-eval", "--device", "cpu",
@@ -460,7 +460,7 @@ def test_sample_draws_large_counts_in_batches(tmp_path, mnist_data, monkeypatch)
 
 # ------------------------------------------------------------------------------ the environment
 def test_the_cli_reads_the_setting_from_the_environment_and_a_flag_overrides_it(monkeypatch):
-    from gan_tutorial.cli import resolve_config
+    from gan_tutorial.lessons.cli import resolve_config
 
     monkeypatch.delenv("GAN_TUTORIAL_QUICK", raising=False)
     monkeypatch.delenv("GAN_TUTORIAL_SETTING", raising=False)
@@ -475,7 +475,7 @@ def test_the_cli_reads_the_setting_from_the_environment_and_a_flag_overrides_it(
 
 @pytest.mark.parametrize("variable, value", [("GAN_TUTORIAL_QUICK", "maybe"), ("GAN_TUTORIAL_SETTING", "long")])
 def test_a_bad_environment_value_is_the_same_clear_error_in_the_cli(monkeypatch, capsys, variable, value):
-    from gan_tutorial.config import lesson_setting
+    from gan_tutorial.plumbing.environment import lesson_setting
 
     monkeypatch.delenv("GAN_TUTORIAL_QUICK", raising=False)
     monkeypatch.setenv(variable, value)

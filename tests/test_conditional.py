@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from gan_tutorial import metrics
-from gan_tutorial.cli import main
+from gan_tutorial.lessons.cli import main
 from gan_tutorial.lessons import build_models, preset, trainer_kwargs
 from gan_tutorial.models import ConditionalDiscriminator, ConditionalGenerator
 from gan_tutorial.train import GANTrainer

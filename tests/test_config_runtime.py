@@ -8,9 +8,9 @@ import pytest
 import torch
 
 import gan_tutorial
-from gan_tutorial import config
-from gan_tutorial.config import DEVICE_ENV, QUICK_ENV, quick_mode
-from gan_tutorial.runtime import get_device, seed_everything
+from gan_tutorial.plumbing import environment as config
+from gan_tutorial.plumbing.environment import DEVICE_ENV, QUICK_ENV, quick_mode
+from gan_tutorial.plumbing.runtime import get_device, seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,7 +105,7 @@ def test_asking_for_missing_cuda_by_variable_names_it(monkeypatch):
 
 
 def test_lesson_setting_one_switch(monkeypatch):
-    from gan_tutorial.config import SETTING_ENV, lesson_setting
+    from gan_tutorial.plumbing.environment import SETTING_ENV, lesson_setting
 
     monkeypatch.delenv(QUICK_ENV, raising=False)
     monkeypatch.delenv(SETTING_ENV, raising=False)

@@ -16,7 +16,8 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_tutorial import data, image_cache, mnist_files
+from gan_tutorial import data
+from gan_tutorial.plumbing import image_cache, mnist_files
 from gan_tutorial.data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError,
                                data_root, find_unreadable_images, load_image_folder, load_mnist,
                                load_pokemon, make_loader)
@@ -430,7 +431,7 @@ def test_a_worker_dies_with_its_parent():
     parent = subprocess.Popen(
         [sys.executable, "-c",
          "import subprocess, sys, time\n"
-         "child = subprocess.Popen([sys.executable, '-c', 'from gan_tutorial.processes import "
+         "child = subprocess.Popen([sys.executable, '-c', 'from gan_tutorial.plumbing.processes import "
          "die_with_parent; die_with_parent(); import time; print(1, flush=True); time.sleep(120)'], "
          "stdout=subprocess.PIPE, text=True)\n"
          "child.stdout.readline(); print(child.pid, flush=True); time.sleep(120)\n"],

@@ -9,11 +9,11 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets
 
-from gan_tutorial import image_cache
+from gan_tutorial.plumbing import image_cache
 from gan_tutorial.data import (image_transform, limit_dataset, load_celeba, load_image_folder,
                                load_mnist, make_loader)
-from gan_tutorial.image_cache import CachedImageFolder
-from gan_tutorial.in_memory import InMemoryImages
+from gan_tutorial.plumbing.image_cache import CachedImageFolder
+from gan_tutorial.plumbing.in_memory import InMemoryImages
 
 
 class PerImage(Dataset):
@@ -244,7 +244,7 @@ def test_cache_keeps_uint8_memory_map(folder):
 
 
 def test_loader_workers_die_with_their_parent(folder):
-    from gan_tutorial.processes import die_with_parent
+    from gan_tutorial.plumbing.processes import die_with_parent
 
     loader = make_loader(load_image_folder(folder, image_size=16, cache=False), batch_size=2, num_workers=1)
     assert loader.worker_init_fn is die_with_parent

@@ -93,7 +93,7 @@ WORKER = textwrap.dedent("""
     import json, sys, torch
     from torch import nn
     from torch.utils.data import TensorDataset
-    from gan_tutorial import distributed
+    from gan_tutorial.plumbing import distributed
 
     context = distributed.setup("cpu")
     torch.manual_seed(context.rank)  # different weights per rank before wrapping

@@ -48,7 +48,7 @@ def test_settings_tables_state_the_presets_class_work(page, lesson):
     cell = class_cell(REPO / page, lesson)
     assert class_work(lesson) in cell, (
         f"{page}, lesson {lesson}: the class column says {cell.strip()[:80]!r}, but the preset "
-        f"trains {class_work(lesson)} (gan_tutorial/lessons.py)")
+        f"trains {class_work(lesson)} (gan_tutorial/lessons/__init__.py)")
 
 
 @pytest.mark.parametrize("lesson", ["03", "04"])  # the notebooks whose SETTING line counts updates

@@ -19,12 +19,12 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_tutorial import image_cache
+from gan_tutorial.plumbing import image_cache
 from gan_tutorial.data import DatasetNotFoundError, load_image_folder, load_pokemon
 from gan_tutorial.history import STAT_KEYS
-from gan_tutorial.image_cache import CachedImageFolder, cache_folder
+from gan_tutorial.plumbing.image_cache import CachedImageFolder, cache_folder
 from gan_tutorial.lessons import preset
-from gan_tutorial.saved_runs import load_run, write_tiles
+from gan_tutorial.lessons.saved_runs import load_run, write_tiles
 
 
 @pytest.fixture(autouse=True)

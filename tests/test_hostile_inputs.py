@@ -127,11 +127,11 @@ import pytest
 import torch
 from torchvision.transforms.functional import to_tensor
 
-from gan_tutorial import image_cache, mnist_files
-from gan_tutorial.checkpoint import CheckpointError, check_writable, save_checkpoint
+from gan_tutorial.plumbing import image_cache, mnist_files
+from gan_tutorial.plumbing.checkpoint import CheckpointError, check_writable, save_checkpoint
 from gan_tutorial.data import load_mnist
 from gan_tutorial.models import DCGANDiscriminator, FCDiscriminator
-from gan_tutorial.runtime import seed_everything
+from gan_tutorial.plumbing.runtime import seed_everything
 
 from test_checkpoint import assert_same, dcgan_trainer, everything, fc_trainer, trained
 from test_train import SHAPE, InterruptingLoader, loader, tiny_trainer

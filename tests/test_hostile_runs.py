@@ -19,7 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_tutorial.cli import EXIT_SIGTERM, main
+from gan_tutorial.lessons.cli import EXIT_SIGTERM, main
 from test_cli import SMALL, one_line_error, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,13 +129,13 @@ def test_sigterm_while_the_final_pictures_are_written_still_writes_the_summary(t
     """The stop waits for the pictures and the summary, then says it stopped (exit 143)."""
     out = tmp_path / "X"
     code = ("import os, signal, sys\n"
-            "import gan_tutorial.animation as a\n"
+            "import gan_tutorial.plots as a\n"
             "save = a.save_progress_gif\n"
             "def stopped(*args, **kw):\n"
             "    os.kill(os.getpid(), signal.SIGTERM)\n"
             "    return save(*args, **kw)\n"
             "a.save_progress_gif = stopped\n"
-            "from gan_tutorial.cli import main\n"
+            "from gan_tutorial.lessons.cli import main\n"
             "sys.exit(main(sys.argv[1:]))\n")
     done = subprocess.run([sys.executable, "-c", code, "train", *QUICK07, "--epochs", "1",
                            "--data-root", str(mnist_data), "--out", str(out)],

@@ -42,7 +42,7 @@ from PIL import Image
 
 from gan_tutorial.history import History
 from gan_tutorial.lessons import preset
-from gan_tutorial.run_lock import run_lock
+from gan_tutorial.plumbing.run_lock import run_lock
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
@@ -507,7 +507,7 @@ def test_a_full_disk_leaves_the_published_files_as_they_were(tmp_path, monkeypat
 
 def test_a_full_disk_leaves_a_published_picture_as_it_was(tmp_path, monkeypatch):
     publish_results = load("publish_results")
-    from gan_tutorial.checkpoint import DiskFullError
+    from gan_tutorial.plumbing.checkpoint import DiskFullError
 
     source, target = tmp_path / "grid.png", tmp_path / "lesson01_grid.png"
     Image.new("RGB", (8, 8), "white").save(source)

@@ -3,8 +3,8 @@ import pytest
 import torch
 from torch import nn
 
-from gan_tutorial import fid
-from gan_tutorial.fid import (InceptionUnavailableError, fid_available, fid_evaluator, image_fid,
+from gan_tutorial.metrics import fid
+from gan_tutorial.metrics.fid import (InceptionUnavailableError, fid_available, fid_evaluator, image_fid,
                               image_quality, inception_weights_path)
 from gan_tutorial.metrics import diversity_ratio
 from gan_tutorial.train import GANTrainer

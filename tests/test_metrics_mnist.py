@@ -9,7 +9,7 @@ from gan_tutorial.data import load_mnist
 from gan_tutorial.metrics import (MNISTFrechetDistance, classify_digits, digit_distribution, mnist_evaluator,
                                   mnist_frechet_distance, mnist_frechet_reference, mnist_quality,
                                   mnist_reference_digits, predicted_digits)
-from gan_tutorial.mnist_classifier import WEIGHTS_PATH, WEIGHTS_SHA256, load_mnist_classifier, sha256_of
+from gan_tutorial.metrics.mnist_classifier import WEIGHTS_PATH, WEIGHTS_SHA256, load_mnist_classifier, sha256_of
 from gan_tutorial.models import FCDiscriminator, FCGenerator
 from gan_tutorial.train import GANTrainer
 

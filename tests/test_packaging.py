@@ -17,7 +17,7 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__",
                                     "runs", "data", "assignments", ".pytest_cache", ".ipynb_checkpoints")
-PROBE = "gan_tutorial/weights/_packaging_probe.pt"
+PROBE = "gan_tutorial/metrics/weights/_packaging_probe.pt"
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
@@ -38,7 +38,7 @@ def built(tmp_path_factory) -> dict[str, Path | str]:
     root = tmp_path_factory.mktemp("packaging")
     source = root / "source"
     shutil.copytree(REPO, source, ignore=NOT_SOURCE)
-    probe = source / PROBE  # stands for the shipped weights: *.pt under gan_tutorial/weights/
+    probe = source / PROBE  # stands for the shipped weights: *.pt under gan_tutorial/metrics/weights/
     probe.parent.mkdir(exist_ok=True)
     torch.save({"probe": torch.arange(3.0)}, probe)
     result = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(root / "dist"),
@@ -55,8 +55,8 @@ def test_build_makes_wheel_and_sdist_without_warnings(built):
     warnings = [line for line in str(built["log"]).splitlines() if "warning" in line.lower()]
     assert warnings == []
     wheel_files = zipfile.ZipFile(built["wheel"]).namelist()
-    for name in ("gan_tutorial/__main__.py", "gan_tutorial/cli.py", "gan_tutorial/lessons.py",
-                 "gan_tutorial/distributed.py", PROBE):
+    for name in ("gan_tutorial/__main__.py", "gan_tutorial/lessons/cli.py", "gan_tutorial/lessons/__init__.py",
+                 "gan_tutorial/plumbing/distributed.py", PROBE):
         assert name in wheel_files
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel_files)
     sdist_files = [name.split("/", 1)[-1] for name in tarfile.open(built["sdist"]).getnames()]
@@ -87,7 +87,7 @@ def test_installed_wheel_works_outside_the_repository(built, tmp_path, mnist_dat
 
     checks = run("-c", "import importlib.resources as r, torch, gan_tutorial; "
                        "from gan_tutorial import metrics, models; "
-                       f"probe = r.files('gan_tutorial') / 'weights' / '{Path(PROBE).name}'; "
+                       f"probe = r.files('gan_tutorial.metrics') / 'weights' / '{Path(PROBE).name}'; "
                        "print(gan_tutorial.__file__); "
                        "print(torch.load(probe, weights_only=True)['probe'].tolist()); "
                        "print(models.DCGANGenerator()(torch.zeros(1, 100, 1, 1)).shape)")

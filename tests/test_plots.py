@@ -4,7 +4,7 @@ import torch
 from IPython.display import HTML
 from PIL import Image
 
-from gan_tutorial.animation import progress_animation, save_progress_gif, show_progress
+from gan_tutorial.plots import progress_animation, save_progress_gif, show_progress
 from gan_tutorial.plots import (grid_image, plot_d_outputs, plot_epoch_losses,
                                 plot_leaky_relu, plot_losses,
                                 plot_training, show_checkerboard_demo, show_dataset, show_images,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from gan_tutorial.cli import main as cli
+from gan_tutorial.lessons.cli import main as cli
 
 REPO = Path(__file__).resolve().parent.parent
 

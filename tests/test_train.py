@@ -3,7 +3,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from gan_tutorial.models import DCGANDiscriminator, DCGANGenerator, FCDiscriminator, FCGenerator
-from gan_tutorial.runtime import seed_everything
+from gan_tutorial.plumbing.runtime import seed_everything
 from gan_tutorial.train import GANTrainer, History, to_uint8
 
 SHAPE = (1, 8, 8)

@@ -13,11 +13,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from gan_tutorial import precision as precision_module
+from gan_tutorial.plumbing import precision as precision_module
 from gan_tutorial import train as train_module
 from gan_tutorial.models import DCGANDiscriminator, DCGANGenerator, weights_init
-from gan_tutorial.precision import resolve_precision
-from gan_tutorial.runtime import seed_everything
+from gan_tutorial.plumbing.precision import resolve_precision
+from gan_tutorial.plumbing.runtime import seed_everything
 from gan_tutorial.train import GANTrainer, TrainingDivergedError
 
 from test_train import SHAPE, loader, tiny_trainer

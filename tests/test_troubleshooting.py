@@ -11,14 +11,14 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from gan_tutorial import saved_runs
-from gan_tutorial.checks import CheckError
-from gan_tutorial.diagnosis import (FAILURES, check_diagnosis, failures_named, grid_contrast, late_means,
+from gan_tutorial.lessons import saved_runs
+from gan_tutorial.exercises.checks import CheckError
+from gan_tutorial.exercises.diagnosis import (FAILURES, check_diagnosis, failures_named, grid_contrast, late_means,
                                     mean_jump, snapshot_change)
 from gan_tutorial.history import History
 from gan_tutorial.lessons import preset
 from gan_tutorial.models import DCGANGenerator, FCDiscriminator, FCGenerator, UpsampleGenerator, weights_init
-from gan_tutorial.saved_runs import SAVED_RUNS, load_run, read_tiles, save_run, write_tiles
+from gan_tutorial.lessons.saved_runs import SAVED_RUNS, load_run, read_tiles, save_run, write_tiles
 from gan_tutorial.train import GANTrainer
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_troubleshooting.ipynb"

@@ -6,7 +6,7 @@ import random
 import numpy as np
 import torch
 
-from .config import DEVICE_ENV, check_device_name, device_setting
+from .environment import DEVICE_ENV, check_device_name, device_setting
 
 
 def get_device(preferred: str | torch.device | None = None) -> torch.device:

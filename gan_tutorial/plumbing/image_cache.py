@@ -41,7 +41,7 @@ from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 from tqdm.auto import tqdm
 
 from .checkpoint import DiskFullError
-from .config import CACHE_ENV, cache_setting, user_cache_folder
+from .environment import CACHE_ENV, cache_setting, user_cache_folder
 from .in_memory import InMemoryImages
 from .processes import die_with_parent, left_by_dead_process
 

@@ -3,8 +3,8 @@
 Every expected answer is computed here from real ``torch.nn`` layers (the sides they output,
 PyTorch's own FLOP counter), never read from the page, and any right answer passes. An
 answer that gets its number by running convolutions instead of reasoning about kernel,
-stride and padding is refused: the calls are recorded (:mod:`gan_tutorial.torch_calls`).
-Failures raise :class:`~gan_tutorial.checks.CheckError`, like every other check.
+stride and padding is refused: the calls are recorded (:mod:`gan_tutorial.exercises.torch_calls`).
+Failures raise :class:`~gan_tutorial.exercises.checks.CheckError`, like every other check.
 """
 from __future__ import annotations
 

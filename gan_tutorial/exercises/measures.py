@@ -2,7 +2,7 @@
 
 The expected answers are measured here on batches and histories built for the check (never
 numbers shown on the page), so an answer has to hold for inputs the learner has not seen.
-Failures raise :class:`~gan_tutorial.checks.CheckError`, like every other check.
+Failures raise :class:`~gan_tutorial.exercises.checks.CheckError`, like every other check.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 
 from .checks import CheckError, _as_int, _close, _learners_call, _passed
-from .history import History
+from ..history import History
 
 __all__ = ["check_collapsed_ratio", "check_seconds_to_reach"]
 

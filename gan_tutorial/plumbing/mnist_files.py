@@ -23,7 +23,7 @@ from torchvision import datasets
 
 from .dataset_errors import CorruptDatasetError
 from .hashing import file_hash
-from .config import cache_setting, user_cache_folder
+from .environment import cache_setting, user_cache_folder
 
 # md5 and size of the extracted IDX files (decompressed from the .gz files that
 # torchvision's MNIST.resources checks).

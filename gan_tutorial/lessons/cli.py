@@ -28,16 +28,16 @@ from typing import Any, NoReturn
 
 import torch
 
-from . import __version__
-from .checkpoint import DiskFullError, disk_full, first_non_finite, write_file, write_text
-from .history import STAT_KEYS
-from .interrupts import deferred_interrupt
-from .lessons import (LESSONS, MAX_SAMPLES, SETTINGS, RunConfig, build_models, dataset_folder,
-                      load_dataset, preset, trainer_kwargs)
-from .precision import PRECISIONS
-from .run_folder import (CHECKPOINT_NAME, CONFIG_NAME, SAMPLES_DIR, SUMMARY_NAME, earlier_outputs,
-                         is_inside, links_in, recipe_changes)
-from .run_lock import FolderInUseError, run_lock
+from .. import __version__
+from ..plumbing.checkpoint import DiskFullError, disk_full, first_non_finite, write_file, write_text
+from ..history import STAT_KEYS
+from ..plumbing.interrupts import deferred_interrupt
+from . import (LESSONS, MAX_SAMPLES, SETTINGS, RunConfig, build_models, dataset_folder,
+               load_dataset, preset, trainer_kwargs)
+from ..plumbing.precision import PRECISIONS
+from ..plumbing.run_folder import (CHECKPOINT_NAME, CONFIG_NAME, SAMPLES_DIR, SUMMARY_NAME, earlier_outputs,
+                                   is_inside, links_in, recipe_changes)
+from ..plumbing.run_lock import FolderInUseError, run_lock
 
 EXIT_USAGE = 2  # bad arguments (argparse's convention)
 EXIT_FAILURE = 1  # the run itself failed (data missing, ...)
@@ -119,7 +119,7 @@ def _out_folder(text: str) -> Path:
 
 
 def _seed(text: str) -> int:
-    from .config_check import SEED_RANGE
+    from .config_fields import SEED_RANGE
 
     return _whole_number(text, *SEED_RANGE)
 
@@ -274,7 +274,7 @@ def _refuse_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _environment_setting() -> str | None:
     """The setting GAN_TUTORIAL_QUICK / GAN_TUTORIAL_SETTING choose, as in the notebooks; None: neither set."""
-    from .config import QUICK_ENV, SETTING_ENV, env_value, lesson_setting
+    from ..plumbing.environment import QUICK_ENV, SETTING_ENV, env_value, lesson_setting
 
     if env_value(QUICK_ENV) is None and env_value(SETTING_ENV) is None:
         return None
@@ -345,9 +345,9 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
-    from . import distributed
-    from .runtime import seed_everything
-    from .train import GANTrainer
+    from ..plumbing import distributed
+    from ..plumbing.runtime import seed_everything
+    from ..train import GANTrainer
 
     try:
         config = resolve_config(args.lesson, args.setting).override(
@@ -391,7 +391,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     if context is not None:
         loader = distributed.make_loader(dataset, config.batch_size, context, seed=config.seed)
     else:
-        from .data import make_loader
+        from ..data import make_loader
         loader = make_loader(dataset, config.batch_size, device=device)
     world = context.world_size if context else 1
     if is_main:
@@ -409,7 +409,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     if args.max_minutes is not None:
         fit_kwargs["max_minutes"] = args.max_minutes
     if not args.no_eval:
-        from .lessons import make_evaluator
+        from . import make_evaluator
 
         fit_kwargs["evaluate"] = make_evaluator(config, root=args.data_root)
         fit_kwargs["eval_every"] = args.eval_every or config.evaluation_interval(len(loader))
@@ -444,7 +444,7 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
 def _device(name: str | None) -> torch.device:
     """The device --device (or $GAN_TUTORIAL_DEVICE) names, else a CLIError saying which is wrong."""
-    from .runtime import get_device
+    from ..plumbing.runtime import get_device
 
     try:
         return get_device(name)
@@ -507,10 +507,10 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
     import matplotlib.pyplot as plt
     from torchvision.utils import save_image
 
-    from .animation import save_progress_gif
-    from .data import spread_images
-    from .lessons import quality_references
-    from .plots import plot_metric, plot_training, show_real_vs_fake
+    from ..plots import save_progress_gif
+    from ..data import spread_images
+    from . import quality_references
+    from ..plots import plot_metric, plot_training, show_real_vs_fake
 
     def save_figure(fig, name: str) -> None:
         write_file(out / name, lambda tmp: fig.savefig(tmp, dpi=80, bbox_inches="tight"))
@@ -570,7 +570,7 @@ def sample(args: argparse.Namespace) -> int:
     """The ``sample`` command."""
     from torchvision.utils import save_image
 
-    from .train import GANTrainer
+    from ..train import GANTrainer
 
     path = args.checkpoint
     if path.is_dir():
@@ -644,7 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Every error reaches the user as one line naming the culprit (the library's messages
     say which file, field or setting and what to do); ``--debug`` shows the traceback.
     """
-    from .config import env_flag
+    from ..plumbing.environment import env_flag
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -25,13 +25,13 @@ from typing import Any
 from torch import nn
 from torch.utils.data import Dataset
 
-from . import config_check as check
-from . import data, models
-from .augment import DiffAugment
-from .config import SETTINGS
-from .precision import PRECISIONS
-from .losses import LOSSES
-from .train import G_LOSSES
+from . import config_fields as check
+from .. import data, models
+from ..augment import DiffAugment
+from ..plumbing.environment import SETTINGS
+from ..plumbing.precision import PRECISIONS
+from ..losses import LOSSES
+from ..train import G_LOSSES
 
 MAX_SAMPLES = 2_500  # the most images one grid holds (fixed noise, `sample -n`): a 50 x 50 grid
 
@@ -129,7 +129,7 @@ class RunConfig:
     epochs: int
     snapshot_every: int | None
     augment: str | None = None  # DiffAugment policy applied to everything D sees, or None
-    precision: str = "auto"  # see gan_tutorial.precision; the CLI's --precision overrides it
+    precision: str = "auto"  # see gan_tutorial.plumbing.precision; the CLI's --precision overrides it
     g_loss: str = "non-saturating"  # or "minimax"
     d_steps: int = 1  # D updates per G update
     real_label: float = 1.0  # D's target for real images (0.9: one-sided label smoothing)
@@ -520,7 +520,7 @@ def _real_samples(config: RunConfig, n: int, root: str | None) -> tuple:
     """Two disjoint samples of ``n`` real images: what fakes are scored against, and a second
     one that gives the real-data floor."""
     if config.dataset == "mnist":
-        from .metrics import mnist_reference_digits
+        from ..metrics import mnist_reference_digits
 
         return mnist_reference_digits(n, root=root)  # random test digits, not the first ones
     everything = load_dataset(replace(config, limit=None), root)
@@ -534,14 +534,14 @@ def make_evaluator(config: RunConfig, n: int | None = None, root: str | None = N
     Digits (lessons 01, 02): the shipped MNIST classifier's Fréchet distance and digit
     coverage, against ``n`` (default 1,000) random real test digits. Colour images:
     Inception FID against ``n`` (default 200) training images when its weights are
-    available, else the diversity ratio (see :mod:`gan_tutorial.fid`).
+    available, else the diversity ratio (see :mod:`gan_tutorial.metrics.fid`).
     """
     if config.dataset == "mnist":
-        from .metrics import mnist_evaluator
+        from ..metrics import mnist_evaluator
 
         real, _ = _real_samples(config, n or config.n_eval or 1000, root)
         return mnist_evaluator(real, n=len(real), seed=config.seed)
-    from .fid import fid_evaluator
+    from ..metrics.fid import fid_evaluator
 
     real, _ = _real_samples(config, n or config.n_eval or 200, root)
     return fid_evaluator(real, n=len(real), seed=config.seed)
@@ -555,11 +555,11 @@ def quality_references(config: RunConfig, n: int | None = None,
     ceiling). Colour images: the diversity ratio of real vs real images (near 1).
     """
     if config.dataset == "mnist":
-        from .metrics import mnist_frechet_reference
+        from ..metrics import mnist_frechet_reference
 
         real, other = _real_samples(config, n or config.n_eval or 1000, root)
         return {"frechet_distance": mnist_frechet_reference(real, other)}
-    from .metrics import diversity_ratio
+    from ..metrics import diversity_ratio
 
     real, other = _real_samples(config, n or config.n_eval or 200, root)
     return {"diversity_ratio": {"real vs real": diversity_ratio(other, real)}}

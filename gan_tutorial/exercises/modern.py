@@ -5,7 +5,7 @@ generators of other sizes), and compared with what the package or PyTorch really
 hinge loss's own gradient, ``torch.optim.swa_utils.AveragedModel``, the input a
 ``ConditionalGenerator`` really receives, the planes a ``ConditionalDiscriminator`` really
 stacks. Any right answer passes; typical wrong ones are named. Failures raise
-:class:`~gan_tutorial.checks.CheckError`, like every other check.
+:class:`~gan_tutorial.exercises.checks.CheckError`, like every other check.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .checks import CheckError, _learners_call, _passed
-from .losses import hinge_d_loss
-from .models import ConditionalDiscriminator, ConditionalGenerator
+from ..losses import hinge_d_loss
+from ..models import ConditionalDiscriminator, ConditionalGenerator
 from .torch_calls import python_calls
 
 __all__ = ["check_hinge_active", "check_ema_shares", "check_asked_digits", "check_label_planes"]

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .checks import CheckError
-from .history import STAT_KEYS, History
+from ..history import STAT_KEYS, History
 
 
 # ------------------------------------------------------------------------------ measures

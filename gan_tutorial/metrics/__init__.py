@@ -7,7 +7,7 @@ makes near-identical images, and the mean distance between them shrinks
 quality offline with a small shipped digit classifier: a Fréchet distance on its
 features (FID's formula, but not comparable with papers' Inception FID) and the
 distribution of predicted digits, which exposes mode collapse. FID for the colour
-lessons lives in ``gan_tutorial.fid``.
+lessons lives in ``gan_tutorial.metrics.fid``.
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .history import History
+from ..history import History
 
 if TYPE_CHECKING:
-    from .train import GANTrainer
+    from ..train import GANTrainer
 
 
 def diversity(images: torch.Tensor) -> float:
@@ -163,7 +163,7 @@ def mnist_reference_digits(n: int = 1000, seed: int = 0,
     test set's first 5,000 digits come from cleaner writers than its last 5,000, so the
     first 1,000 would make too low a floor.
     """
-    from .data import load_mnist
+    from ..data import load_mnist
 
     images = load_mnist(root, split="test").images
     if 2 * n > len(images):

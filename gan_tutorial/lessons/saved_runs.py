@@ -35,10 +35,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .config_check import positive_int
-from .history import STAT_KEYS, History
+from .config_fields import positive_int
+from ..history import STAT_KEYS, History
 
-SAVED_RUNS = Path(__file__).resolve().parent.parent / "notebooks" / "saved_runs"
+SAVED_RUNS = Path(__file__).resolve().parents[2] / "notebooks" / "saved_runs"
 """Where the lessons' saved runs live in a checkout of the project."""
 
 MAX_POINTS = 1_000
@@ -296,7 +296,7 @@ def save_run(source: str | os.PathLike, out: str | os.PathLike, *, what: str,
     export measured from the full checkpoint, with how). ``until`` keeps only the first
     ``until`` iterations.
     """
-    from .checkpoint import load_checkpoint
+    from ..plumbing.checkpoint import load_checkpoint
 
     source, out = Path(source), Path(out)
     state = load_checkpoint(source / "checkpoint.pt", map_location="cpu")["history"]

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from .metrics import diversity_ratio
-from .history import to_uint8
+from . import diversity_ratio
+from ..history import to_uint8
 
 if TYPE_CHECKING:
-    from .train import GANTrainer
+    from ..train import GANTrainer
 
 INCEPTION_WEIGHTS_URL = ("https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
                          "weights-inception-2015-12-05-6726825d.pth")
@@ -51,7 +51,7 @@ def inception_unavailable_reason() -> str | None:
     path = inception_weights_path()
     if not path.is_file():
         return (f"FID needs Inception's weights (about 90 MB), which are not in {path}. On a machine with "
-                f"internet run once `python -c \"from gan_tutorial.fid import download_inception_weights; "
+                f"internet run once `python -c \"from gan_tutorial.metrics.fid import download_inception_weights; "
                 f"download_inception_weights()\"`, or download {INCEPTION_WEIGHTS_URL} and copy it "
                 f"to {path} (set TORCH_HOME to use another cache folder). Until then the lessons "
                 f"report the diversity ratio instead.")

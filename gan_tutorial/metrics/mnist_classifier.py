@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .hashing import file_hash
+from ..plumbing.hashing import file_hash
 
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "mnist_lenet.pt"
 # Written by scripts/train_mnist_classifier.py; update both together.

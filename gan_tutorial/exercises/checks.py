@@ -19,7 +19,7 @@ from numbers import Real
 import torch
 from torch import nn
 
-from .metrics import diversity, diversity_curve, diversity_ratio
+from ..metrics import diversity, diversity_curve, diversity_ratio
 from .torch_calls import BCE_FUNCTIONS, CONVOLUTIONS, python_calls, torch_calls
 
 __all__ = ["CheckError", "check_d_loss", "check_g_loss", "check_tconv_size", "check_conv_size",
@@ -698,7 +698,7 @@ def _scripted_run(ex: TrainStepExercise, zero_d: str = "each", zero_g: bool = Tr
 
 def _trainer_run(ex: TrainStepExercise) -> tuple[nn.Module, nn.Module]:
     """``GANTrainer.train_step`` from the exercise's start, on its batches and noise."""
-    from .train import GANTrainer  # here, not at the top: the trainer imports much of the package
+    from ..train import GANTrainer  # here, not at the top: the trainer imports much of the package
 
     trainer = GANTrainer(copy.deepcopy(ex.G0), copy.deepcopy(ex.D0), lr=ex.lr, betas=ex.betas,
                          device="cpu", precision="fp32", d_steps=ex.d_steps)
