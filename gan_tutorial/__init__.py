@@ -1,30 +1,28 @@
-"""gan_tutorial: the helper library behind the GAN notebooks.
+"""gan_tutorial: the library behind the GAN notebooks.
 
-Notebooks import everything from here: ``from gan_tutorial import *`` style names
-below, or the modules (``models``, ``data``, ``train``, ``plots``, ``animation``,
-``metrics``, ``fid``, ``mnist_classifier``) directly.
+The names below are what the notebooks import from here; everything else is imported from
+its module: the GAN's own (``models``, ``losses``, ``train``, ``history``, ``data``,
+``augment``, ``plots``) or a subpackage's (``metrics``, ``exercises``, ``lessons``,
+``plumbing``).
 """
-from .plots import progress_animation, save_progress_gif, show_progress
-from .plumbing.environment import lesson_setting, quick_mode
-from .plumbing.checkpoint import CheckpointError, check_writable, load_checkpoint
-from .data import (CorruptDatasetError, DatasetNotFoundError, UnreadableImageError, data_root,
-                   find_unreadable_images, first_images, image_transform, limit_dataset,
-                   load_celeba, load_image_folder, load_mnist, load_pokemon, make_loader,
-                   spread_images)
-from .metrics.fid import InceptionUnavailableError, fid_available, fid_evaluator, image_fid, image_quality
-from .metrics import (classify_digits, digit_distribution, diversity, diversity_curve, diversity_ratio,
-                      mnist_evaluator, mnist_frechet_distance, mnist_frechet_reference, mnist_quality,
-                      mnist_reference_digits, predicted_digits)
-from .metrics.mnist_classifier import MNISTClassifier, load_mnist_classifier
-from .models import (ConvDiscriminator, D_block, DBlock, DCGANDiscriminator, DCGANGenerator,
-                     FCDiscriminator, FCGenerator, G_block, GBlock, UpsampleGenerator,
-                     count_parameters, weights_init)
+# the networks
+from .models import (ConvDiscriminator, DBlock, DCGANDiscriminator, DCGANGenerator, FCDiscriminator,
+                     FCGenerator, GBlock, UpsampleGenerator, count_parameters, weights_init)
+# training them, and each lesson's settings
+from .train import GANTrainer
+from .lessons import make_evaluator, preset
+# the data
+from .data import (DatasetNotFoundError, data_root, first_images, limit_dataset, load_celeba, load_mnist,
+                   load_pokemon, make_loader, spread_images)
+# what a learner looks at: images, curves, the progress animation
 from .plots import (plot_d_outputs, plot_digit_histogram, plot_diversity, plot_epoch_losses,
                     plot_generator_gradients, plot_leaky_relu, plot_losses, plot_metric, plot_training,
-                    show_checkerboard_demo, show_dataset, show_images, show_real_vs_fake)
-from .lessons import make_evaluator, preset, quality_references
+                    save_progress_gif, show_checkerboard_demo, show_dataset, show_images, show_progress,
+                    show_real_vs_fake)
+# how good the fakes are
+from .metrics import classify_digits, diversity_ratio, mnist_quality, mnist_reference_digits, predicted_digits
+# where and how long it runs
+from .plumbing.environment import lesson_setting, quick_mode
 from .plumbing.runtime import get_device, seed_everything
-from .history import History, TrainingDivergedError, to_uint8
-from .train import GANTrainer
 
 __version__ = "0.1.0"

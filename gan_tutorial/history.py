@@ -19,10 +19,6 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return ((images.detach().float().cpu() + 1) / 2).clamp(0, 1).mul(255).round().to(torch.uint8)
 
 
-class TrainingDivergedError(RuntimeError):
-    """A loss became NaN or infinite: training stopped without saving the broken weights."""
-
-
 @dataclass
 class History:
     """Everything recorded while training, one entry per iteration (snapshots, metrics aside).
@@ -87,37 +83,3 @@ class History:
     @classmethod
     def from_state_dict(cls, state: dict) -> "History":
         return cls(**state)
-
-
-class StatBuffer:
-    """Per-iteration statistics kept on the device and copied over in chunks: one sync each.
-
-    On a GPU, fetching five numbers after every step would stall it; the CPU has no such cost.
-    """
-
-    def __init__(self, every: int) -> None:
-        self.every = every
-        self.rows: list[tuple[int, torch.Tensor]] = []
-
-    def add(self, epoch: int, stats: dict[str, torch.Tensor]) -> None:
-        self.rows.append((epoch, torch.stack([stats[k].float() for k in STAT_KEYS])))
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def flush(self, history: History) -> dict[str, float] | None:
-        """Record the buffered iterations; raise on the first non-finite one. Returns the last."""
-        if not self.rows:
-            return None
-        values = torch.stack([row for _, row in self.rows]).cpu().tolist()
-        epochs = [epoch for epoch, _ in self.rows]
-        self.rows.clear()
-        stats = None
-        for epoch, row in zip(epochs, values):
-            stats = dict(zip(STAT_KEYS, row))
-            bad = [k for k in ("loss_d", "loss_g") if not math.isfinite(stats[k])]
-            if bad:
-                raise TrainingDivergedError(f"{bad[0]} = {stats[bad[0]]} at iteration "
-                                            f"{history.iterations + 1} (epoch {epoch + 1})")
-            history.record(epoch, stats)
-        return stats

@@ -184,10 +184,6 @@ class DBlock(nn.Sequential):
         super().__init__(*layers)
 
 
-G_block = GBlock  # the names used in the d2l book
-D_block = DBlock
-
-
 def _doublings(image_size: int) -> int:
     """How many times a 4x4 map doubles to reach ``image_size`` (3 for 32, 4 for 64, 5 for 128)."""
     if type(image_size) is not int or image_size not in SUPPORTED_SIZES:
@@ -200,25 +196,27 @@ def _doublings(image_size: int) -> int:
 
 
 class DCGANGenerator(nn.Module):
-    """DCGAN generator (Radford et al., 2015): z (nz x 1 x 1) -> image (nc x size x size).
+    """DCGAN generator (Radford et al., 2015): z (latent_dim x 1 x 1) -> image (nc x size x size).
 
     For size 64: 1 -> 4 -> 8 -> 16 -> 32 -> 64 with channels 8ngf, 4ngf, 2ngf, ngf, nc.
     BatchNorm + ReLU after every layer but the last, which has Tanh; no conv biases.
+    ``latent_dim`` is what the PyTorch DCGAN tutorial calls ``nz``.
     """
 
-    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3, image_size: int = 64) -> None:
+    def __init__(self, latent_dim: int = 100, ngf: int = 64, nc: int = 3,
+                 image_size: int = 64) -> None:
         super().__init__()
-        nz = _positive_int("DCGANGenerator", "nz", nz)
+        latent_dim = _positive_int("DCGANGenerator", "latent_dim", latent_dim)
         ngf = _positive_int("DCGANGenerator", "ngf", ngf)
         nc = _positive_int("DCGANGenerator", "nc", nc)
         n_up = _doublings(image_size)
         mults = [2 ** i for i in reversed(range(n_up))]  # 64px: [8, 4, 2, 1]
-        layers: list[nn.Module] = [GBlock(nz, ngf * mults[0], 4, 1, 0)]  # 1 -> 4
+        layers: list[nn.Module] = [GBlock(latent_dim, ngf * mults[0], 4, 1, 0)]  # 1 -> 4
         for m_in, m_out in zip(mults[:-1], mults[1:]):
             layers.append(GBlock(ngf * m_in, ngf * m_out))  # doubles the side
         layers += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
-        self.latent_shape = (nz, 1, 1)
+        self.latent_shape = (latent_dim, 1, 1)
         self.image_size = image_size
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -284,12 +282,13 @@ class ConditionalGenerator(nn.Module):
     """G(z, y): a DCGAN generator whose input is the noise plus the one-hot code of the class
     it must draw (Mirza & Osindero 2014; the cDCGAN recipe)."""
 
-    def __init__(self, num_classes: int = 10, nz: int = 100, ngf: int = 64, nc: int = 1,
+    def __init__(self, num_classes: int = 10, latent_dim: int = 100, ngf: int = 64, nc: int = 1,
                  image_size: int = 32) -> None:
         super().__init__()
         self.num_classes = _positive_int("ConditionalGenerator", "num_classes", num_classes)
-        self.net = DCGANGenerator(nz + num_classes, ngf, nc, image_size)
-        self.latent_shape = (_positive_int("ConditionalGenerator", "nz", nz), 1, 1)
+        latent_dim = _positive_int("ConditionalGenerator", "latent_dim", latent_dim)
+        self.net = DCGANGenerator(latent_dim + num_classes, ngf, nc, image_size)
+        self.latent_shape = (latent_dim, 1, 1)
         self.image_size = image_size
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -318,7 +317,9 @@ class ConditionalDiscriminator(nn.Module):
 
 # ---------------------------------------------------------------- upsample + conv variant
 class UpsampleGenerator(nn.Module):
-    """32x32 generator that grows images with Upsample + 3x3 Conv instead of transposed convs.
+    """Generator that grows images with Upsample + 3x3 Conv instead of transposed convs: noise
+    -> Linear -> 128 maps of side image_size / 4 -> doubled twice to ``image_size`` (32 by
+    default, any multiple of 4).
 
     Nearest-neighbour upsampling followed by a convolution avoids the checkerboard
     artefacts that overlapping transposed convolutions can leave.
@@ -390,7 +391,8 @@ class ConvDiscriminator(nn.Module):
 
 # ---------------------------------------------------------------- initialisation
 def weights_init(module: nn.Module) -> None:
-    """DCGAN init: conv weights ~ N(0, 0.02); BatchNorm weight ~ N(1, 0.02), bias 0.
+    """DCGAN init: conv weights ~ N(0, 0.02) (conv biases, if any, 0); BatchNorm weight
+    ~ N(1, 0.02), bias 0.
 
     Use as ``model.apply(weights_init)``.
     """

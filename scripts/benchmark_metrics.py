@@ -4,7 +4,7 @@
 
 Prints seconds per 1,000 images for the MNIST metrics (28×28 and lesson 02's 64×64
 digits), the cost of one ``mnist_evaluator`` call on lesson 02's DCGAN generator
-(nz 100, ngf 64, 64×64) against one training iteration (batch 100), and so how many
+(latent_dim 100, ngf 64, 64×64) against one training iteration (batch 100), and so how many
 training iterations each evaluation costs. Figures are the best of ``--repeats``
 runs; other work on the machine slows them down.
 """
@@ -61,7 +61,7 @@ def main() -> None:
         print(f"  {name:<48} {best_seconds(fn, args.repeats) * per_1000:6.3f} s")
 
     torch.manual_seed(0)
-    G, D = DCGANGenerator(nz=100, ngf=64, nc=1), DCGANDiscriminator(ndf=64, nc=1)
+    G, D = DCGANGenerator(latent_dim=100, ngf=64, nc=1), DCGANDiscriminator(ndf=64, nc=1)
     G.apply(weights_init)
     D.apply(weights_init)
     trainer = GANTrainer(G, D, device="cpu")

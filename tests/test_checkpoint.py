@@ -32,7 +32,7 @@ def fc_trainer(hidden: int = 16) -> GANTrainer:
 
 
 def dcgan_trainer(ngf: int = 8, ndf: int = 8) -> GANTrainer:
-    G = DCGANGenerator(nz=16, ngf=ngf, nc=1, image_size=32)
+    G = DCGANGenerator(latent_dim=16, ngf=ngf, nc=1, image_size=32)
     D = DCGANDiscriminator(ndf=ndf, nc=1, image_size=32)
     return GANTrainer(G, D, device="cpu", n_fixed=4)
 

@@ -11,7 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_tutorial import DCGANDiscriminator, DCGANGenerator, GBlock, History, diversity, diversity_ratio
+from gan_tutorial import DCGANDiscriminator, DCGANGenerator, GBlock, diversity_ratio
+from gan_tutorial.history import History
+from gan_tutorial.metrics import diversity
 from gan_tutorial.exercises.checks import (CheckError, check_bce, check_bce_logits, check_conv_size, check_d_loss,
                                  check_denormalised, check_diversity, check_g_loss, check_gblock,
                                  check_tconv_size)

@@ -123,7 +123,7 @@ ASKED_RIGHT = {
 ASKED_WRONG = {
     "argmax of everything": (lambda g: g.flatten(1).argmax(1), "noise value"),
     "first ten channels": (lambda g: g[:, :10, 0, 0].argmax(1), "first 10 channels"),
-    "the lesson's nz typed in": (lambda g: g[:, 100:110, 0, 0].argmax(1), r"nz = 3|shape"),
+    "the lesson's latent_dim typed in": (lambda g: g[:, 100:110, 0, 0].argmax(1), r"latent_dim = 3|shape"),
     "the one-hot code itself": (lambda g: g[:, -10:, 0, 0], "one-hot codes"),
 }
 

@@ -15,7 +15,8 @@ from PIL import Image
 
 from gan_tutorial import GANTrainer
 from gan_tutorial.lessons.cli import main, resolve_config
-from gan_tutorial.lessons import LESSONS, SETTINGS, build_models, lesson_name, preset, trainer_kwargs
+from gan_tutorial.lessons import (LESSONS, SETTINGS, RunConfig, build_models, lesson_name, preset,
+                                   trainer_kwargs)
 
 REPO = Path(__file__).resolve().parent.parent
 PROMISED = ["checkpoint.pt", "config.json", "curves.png", "progress.gif", "real_vs_fake.png",
@@ -441,6 +442,42 @@ def test_a_hand_edited_config_json_is_not_blamed_on_the_checkpoint(tmp_path, mni
     assert "config.json cannot be used" in err and "lr must be" in err
     assert "checkpoint next to it is not affected" in err
     assert (out / "checkpoint.pt").read_bytes() == checkpoint
+
+
+def with_nz(config: dict) -> dict:
+    """``config`` (a config.json) as runs saved before the rename wrote it: "nz" for latent_dim."""
+    old = {**config, "generator_kwargs": {("nz" if key == "latent_dim" else key): value
+                                          for key, value in config["generator_kwargs"].items()}}
+    assert "nz" in old["generator_kwargs"] and "latent_dim" not in old["generator_kwargs"]
+    return old
+
+
+@pytest.mark.parametrize("lesson", ["02", "03", "04", "07", "08"])  # every preset that said "nz"
+def test_a_config_saved_with_nz_reads_as_latent_dim(lesson):
+    config = preset(lesson, "class")
+    old = with_nz(config.to_dict())
+    assert RunConfig.from_dict(old) == config
+    assert RunConfig.from_dict(old).architecture() == config.architecture()  # so a resume matches
+    assert config.updated(generator_kwargs=old["generator_kwargs"]) == config  # a config file too
+    both = {**config.to_dict(), "generator_kwargs": {**config.generator_kwargs, "nz": 100}}
+    with pytest.raises(ValueError, match=r"generator_kwargs has unknown key\(s\) 'nz'"):
+        RunConfig.from_dict(both)  # two names for one size: refused, not guessed
+
+
+def test_an_old_run_folder_with_nz_in_its_config_json_resumes_and_samples(tmp_path, mnist_data, capsys):
+    out = tmp_path / "run"
+    args = ["train", "02", "--setting", "quick", *TINY["02"], "--no-eval", "--device", "cpu"]
+    assert run_cli(*args, "--out", out) == 0
+    (out / "config.json").write_text(json.dumps(with_nz(json.loads((out / "config.json").read_text()))))
+    capsys.readouterr()
+    assert run_cli(*args, "--epochs", "2", "--out", out) == 0
+    assert "resuming at epoch 1" in capsys.readouterr().out
+    assert json.loads((out / "summary.json").read_text())["epochs_done"] == 2
+    grid = tmp_path / "grid.png"
+    (out / "config.json").write_text(json.dumps(with_nz(json.loads((out / "config.json").read_text()))))
+    assert run_cli("sample", out, "-n", "4", "-o", grid) == 0
+    assert Image.open(grid).size == (2 * 66 + 2, 2 * 66 + 2)  # 2 x 2 digits of 64 + 2 padding
+    assert run_cli("sample", out, "--config", out / "config.json", "-n", "4", "-o", grid) == 0
 
 
 def test_sample_draws_large_counts_in_batches(tmp_path, mnist_data, monkeypatch):

@@ -17,7 +17,7 @@ from gan_tutorial.train import GANTrainer
 
 def small_models():
     torch.manual_seed(0)
-    return (ConditionalGenerator(num_classes=10, nz=8, ngf=4, nc=1, image_size=32),
+    return (ConditionalGenerator(num_classes=10, latent_dim=8, ngf=4, nc=1, image_size=32),
             ConditionalDiscriminator(num_classes=10, ndf=4, nc=1, image_size=32))
 
 

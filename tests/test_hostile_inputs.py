@@ -21,8 +21,8 @@ missing part is tested here ("here" below).
   2     load() a checkpoint whose Adam moments have the wrong shape
           test_checkpoint.py::test_incompatible_optimizer_state_is_refused_before_anything_changes
           here: test_an_incompatible_checkpoint_names_the_file_the_part_and_the_fix[wrong-adam-moments] (file, fix)
-  6     DCGANGenerator(nz=0)
-          test_models.py::test_sizes_that_are_not_positive_integers_are_refused_at_construction[DCGANGenerator-nz0]
+  6     DCGANGenerator(latent_dim=0)
+          test_models.py::test_sizes_that_are_not_positive_integers_are_refused_at_construction[DCGANGenerator-latent_dim0]
   6     DCGANDiscriminator(ndf=-64)
           here: test_a_size_that_is_not_positive_is_named[DCGANDiscriminator-ndf]
   6     DCGANGenerator(nc=0)

@@ -162,7 +162,7 @@ def test_evaluator_scores_lesson_02_sized_generators(digits):
     from gan_tutorial.models import DCGANDiscriminator, DCGANGenerator
 
     torch.manual_seed(0)
-    trainer = GANTrainer(DCGANGenerator(nz=8, ngf=4, nc=1, image_size=64),
+    trainer = GANTrainer(DCGANGenerator(latent_dim=8, ngf=4, nc=1, image_size=64),
                          DCGANDiscriminator(ndf=4, nc=1, image_size=64), device="cpu", n_fixed=4)
     norms = [m for m in trainer.G.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     running_mean = [m.running_mean.clone() for m in norms]

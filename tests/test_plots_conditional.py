@@ -42,7 +42,7 @@ def test_the_figure_shows_every_image_in_one_row():
 
 def test_a_conditional_generator_draws_the_path_for_one_digit():
     torch.manual_seed(0)
-    G = ConditionalGenerator(num_classes=10, nz=8, ngf=4, nc=1, image_size=32)
+    G = ConditionalGenerator(num_classes=10, latent_dim=8, ngf=4, nc=1, image_size=32)
     start, end = torch.randn(8, 1, 1), torch.randn(8, 1, 1)
     asked = []
 

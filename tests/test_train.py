@@ -160,10 +160,10 @@ def test_empty_loader_is_refused():
 
 
 def test_logit_discriminator_records_probabilities():
-    G = DCGANGenerator(nz=8, ngf=4, nc=1, image_size=32)
+    G = DCGANGenerator(latent_dim=8, ngf=4, nc=1, image_size=32)
     D = DCGANDiscriminator(ndf=4, nc=1, image_size=32, logits=True)
     trainer = GANTrainer(G, D, device="cpu")
-    assert isinstance(trainer.criterion, torch.nn.BCEWithLogitsLoss)
+    assert isinstance(trainer.loss.criterion, torch.nn.BCEWithLogitsLoss)
     stats = trainer.train_step(torch.rand(4, 1, 32, 32) * 2 - 1)
     assert all(0 < stats[k] < 1 for k in ("d_x", "d_g_z1", "d_g_z2"))
 
@@ -198,7 +198,7 @@ def test_history_state_dict_round_trip():
 
 
 def test_sampling_uses_batch_statistics_without_touching_running_ones():
-    G = DCGANGenerator(nz=8, ngf=4, nc=1, image_size=32)
+    G = DCGANGenerator(latent_dim=8, ngf=4, nc=1, image_size=32)
     trainer = GANTrainer(G, DCGANDiscriminator(ndf=4, nc=1, image_size=32), device="cpu")
     before = {k: v.clone() for k, v in G.state_dict().items()}
     with_batch = trainer.sample(n=16)

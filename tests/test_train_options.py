@@ -143,7 +143,7 @@ def test_cpu_bf16_detection_reads_the_cpu_flags():
 
 
 def test_bf16_training_step_keeps_fp32_finite_weights(tmp_path):
-    G = DCGANGenerator(nz=8, ngf=4, nc=1, image_size=32).apply(weights_init)
+    G = DCGANGenerator(latent_dim=8, ngf=4, nc=1, image_size=32).apply(weights_init)
     D = DCGANDiscriminator(ndf=4, nc=1, image_size=32).apply(weights_init)
     trainer = GANTrainer(G, D, device="cpu", precision="bf16")
     assert trainer.precision == "bf16"
@@ -159,7 +159,7 @@ def test_bf16_training_step_keeps_fp32_finite_weights(tmp_path):
 
 def test_bf16_keeps_the_discriminators_sigmoid_in_fp32():
     """bf16 rounds sigmoid(8) = 0.99966 to 1.0: BCE would see log(1) = 0 and D stop learning."""
-    G = DCGANGenerator(nz=8, ngf=4, nc=1, image_size=32).apply(weights_init)
+    G = DCGANGenerator(latent_dim=8, ngf=4, nc=1, image_size=32).apply(weights_init)
     D = DCGANDiscriminator(ndf=4, nc=1, image_size=32).apply(weights_init)
     trainer = GANTrainer(G, D, device="cpu", precision="bf16")
     last_conv = [m for m in trainer.D.modules() if isinstance(m, nn.Conv2d)][-1]
@@ -167,13 +167,13 @@ def test_bf16_keeps_the_discriminators_sigmoid_in_fp32():
         last_conv.weight.zero_()
         last_conv.bias = nn.Parameter(torch.full((1,), 8.0))  # every image: logit 8
     real = torch.rand(4, 1, 32, 32) * 2 - 1
-    with trainer.autocast():
+    with trainer.amp.autocast():
         out = trainer.D(real.contiguous(memory_format=torch.channels_last))
     assert out.dtype == torch.float32
     torch.testing.assert_close(out.view(-1), torch.sigmoid(torch.full((4,), 8.0)))
     stats = trainer.train_step(real)  # D's loss on reals is -log(0.99966), not 0
     assert stats["loss_d"].item() > 3e-4
-    fp32 = GANTrainer(DCGANGenerator(nz=8, ngf=4, nc=1, image_size=32),
+    fp32 = GANTrainer(DCGANGenerator(latent_dim=8, ngf=4, nc=1, image_size=32),
                       DCGANDiscriminator(ndf=4, nc=1, image_size=32), device="cpu", precision="fp32")
     assert not fp32.D.main[-1]._forward_pre_hooks  # fp32 training is left exactly as it was
 
@@ -232,7 +232,7 @@ def test_every_lesson_trains_a_logits_discriminator():
 
 def test_channels_last_gives_the_same_outputs_as_contiguous():
     seed_everything(0)
-    G = DCGANGenerator(nz=8, ngf=4, nc=3, image_size=32).apply(weights_init)
+    G = DCGANGenerator(latent_dim=8, ngf=4, nc=3, image_size=32).apply(weights_init)
     D = DCGANDiscriminator(ndf=4, nc=3, image_size=32).apply(weights_init)
     z, x = torch.randn(4, 8, 1, 1), torch.rand(4, 3, 32, 32) * 2 - 1
     with torch.no_grad():
@@ -358,7 +358,7 @@ def test_evaluation_does_not_change_training():
 # ---------------------------------------------------------------- faults: NaN, Ctrl-C during the save
 def logits_trainer() -> GANTrainer:
     """Lesson 04's set-up in miniature: a logits discriminator, where NaN trips no BCE check."""
-    G = DCGANGenerator(nz=4, ngf=2, nc=1, image_size=32)
+    G = DCGANGenerator(latent_dim=4, ngf=2, nc=1, image_size=32)
     D = DCGANDiscriminator(ndf=2, nc=1, image_size=32, logits=True, first_batch_norm=True)
     return GANTrainer(G, D, device="cpu", n_fixed=4)
 

@@ -120,7 +120,7 @@ def test_grid_contrast_reads_uint8_and_float_alike_and_ignores_brightness():
 
 def test_untrained_transposed_convolutions_print_a_grid_and_upsampling_does_not():
     torch.manual_seed(0)
-    dcgan, upsample = DCGANGenerator(nz=16, ngf=8, nc=1, image_size=32), UpsampleGenerator(16, 1, 32)
+    dcgan, upsample = DCGANGenerator(latent_dim=16, ngf=8, nc=1, image_size=32), UpsampleGenerator(16, 1, 32)
     dcgan.apply(weights_init)
     upsample.apply(weights_init)
     with torch.no_grad():

@@ -7,7 +7,9 @@ so nbgrader counts it as a failed test) whose message names the mistake and the 
 ``expected shape (2, 20, 32, 32), got (2, 20, 31, 31): check padding``.
 
 Common wrong answers are recognised by computing what they would give and comparing; any
-other wrong answer still gets the expected and the actual value.
+other wrong answer still gets the expected and the actual value. The graders of the other
+lessons (``layers``, ``measures``, ``modern``) share this module's helpers: :func:`passed`,
+:func:`close`, :func:`learners_call` and :func:`as_int`.
 """
 from __future__ import annotations
 
@@ -31,11 +33,14 @@ class CheckError(AssertionError):
     """The learner's answer is wrong; the message says what is wrong and how to fix it."""
 
 
-def _passed(message: str) -> None:
+def passed(message: str) -> None:
+    """Print the line every check prints when the answer is right: "Correct! " + ``message``."""
     print(f"Correct! {message}")
 
 
-def _close(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-6) -> bool:
+def close(a: float, b: float, rel: float = 1e-4, abs_: float = 1e-6) -> bool:
+    """Whether a learner's number ``a`` equals ``b`` up to rounding (relative ``rel``, absolute
+    ``abs_``): how every check compares numbers."""
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
 
 
@@ -60,10 +65,10 @@ def _scalar(value, name: str, want_grad: bool = False) -> float:
 
 def _diagnose(got: float, expected: float, name: str, candidates: Iterable[tuple[float, str]]) -> None:
     """Raise CheckError unless ``got`` matches ``expected``; name a recognised mistake if one fits."""
-    if _close(got, expected):
+    if close(got, expected):
         return
     for wrong, explanation in candidates:
-        if _close(got, wrong):
+        if close(got, wrong):
             raise CheckError(f"{name} = {got:.4f}, expected {expected:.4f}: {explanation}")
     raise CheckError(f"{name} = {got:.4f}, expected {expected:.4f}")
 
@@ -118,7 +123,7 @@ def check_d_loss(loss_d, out_real: torch.Tensor | None = None,
     got = _scalar(loss_d, "loss_d", want_grad=out_real.requires_grad)
     expected, mistakes = _d_loss_and_mistakes(out_real, out_fake)
     _diagnose(got, expected, "loss_d", mistakes)
-    _passed(f"loss_d = {got:.4f} = -log D(x) - log(1 - D(G(z))), averaged over the batch.")
+    passed(f"loss_d = {got:.4f} = -log D(x) - log(1 - D(G(z))), averaged over the batch.")
 
 
 def check_g_loss(loss_g, out_fake: torch.Tensor, kind: str = "minimax") -> None:
@@ -156,7 +161,7 @@ def check_g_loss(loss_g, out_fake: torch.Tensor, kind: str = "minimax") -> None:
         ]
     _diagnose(got, expected, "loss_g", candidates)
     formula = "log(1 - D(G(z)))" if kind == "minimax" else "-log D(G(z))"
-    _passed(f"loss_g = {got:.4f} = {formula}, averaged over the batch.")
+    passed(f"loss_g = {got:.4f} = {formula}, averaged over the batch.")
 
 
 def _refuse_torch_bce(calls: set[str], name: str, write: str) -> None:
@@ -167,7 +172,7 @@ def _refuse_torch_bce(calls: set[str], name: str, write: str) -> None:
                          f"to write it yourself, {write}")
 
 
-def _learners_call(fn: Callable, call: str, *args):
+def learners_call(fn: Callable, call: str, *args):
     """``fn(*args)``; an error the learner's code raises becomes a CheckError naming ``call``."""
     try:
         return fn(*args)
@@ -179,7 +184,7 @@ def _learners_call(fn: Callable, call: str, *args):
 
 def _call_loss(fn: Callable, name: str, *args: torch.Tensor):
     """``fn(*args)`` and the torch functions it called; the learner's own error as a CheckError."""
-    return _learners_call(torch_calls, name, fn, *args)
+    return learners_call(torch_calls, name, fn, *args)
 
 
 def _fresh(shape: tuple[int, ...], low: float, high: float, seed: int) -> torch.Tensor:
@@ -221,7 +226,7 @@ def check_bce(bce: Callable) -> None:
             (-(torch.where(yd >= 0.5, pd.log(), (1 - pd).log())).mean().item(), picked),
             (-(torch.where(yd == 1, pd.log(), (1 - pd).log())).mean().item(), picked),
         ])
-    _passed("bce gives the binary cross-entropy on labels 1 and 0, on batches and on soft labels.")
+    passed("bce gives the binary cross-entropy on labels 1 and 0, on batches and on soft labels.")
 
 
 def check_bce_logits(bce_logits: Callable) -> None:
@@ -260,7 +265,7 @@ def check_bce_logits(bce_logits: Callable) -> None:
             raise CheckError(f"{name} = {got}: sigma(l) rounds to exactly 1.0 or 0.0 in float32 "
                              f"(torch.sigmoid(torch.tensor(40.)) == 1), so a log of it is log 0. "
                              f"Never compute sigma(l) first: use {stable}")
-        if logit.detach().abs().max().item() >= 40 and not _close(got, expected):
+        if logit.detach().abs().max().item() >= 40 and not close(got, expected):
             raise CheckError(f"{name} = {got:.4f}, expected {expected:.4f}: a sure mistake costs its "
                              f"full -log sigma(l) (100 at logit -100 with label 1); clamping sigma(l) "
                              f"or the log caps it. Compute from the logit: {stable}")
@@ -280,12 +285,14 @@ def check_bce_logits(bce_logits: Callable) -> None:
                              f"{got_grad}, expected (sigma(l) - y) / n = "
                              f"{[round(g, 4) for g in want.flatten().tolist()]}: a clamp or a rounded "
                              f"sigma(l) kills the gradient of a sure mistake (G stalls, lesson 02); use {stable}")
-    _passed("bce_logits is exact from the logit, also where sigmoid rounds to 0 or 1, and its "
-            "gradient sigma(l) - y never vanishes.")
+    passed("bce_logits is exact from the logit, also where sigmoid rounds to 0 or 1, and its "
+           "gradient sigma(l) - y never vanishes.")
 
 
 # ------------------------------------------------------------------ size arithmetic (02, 04)
-def _as_int(value, call: str) -> int | float:
+def as_int(value, call: str) -> int | float:
+    """The number a learner's ``call`` returned (a Python number or a one-element tensor), as an
+    int when it is whole, else a float; CheckError naming ``call`` when it is no number."""
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     if not isinstance(value, Real) or isinstance(value, bool):
@@ -331,11 +338,11 @@ def _check_size_formula(fn: Callable, transposed: bool) -> int:
     answers = []
     for n, k, s, p in cases:
         call = f"{name}(n={n}, k={k}, s={s}, p={p})"
-        value, calls = _learners_call(torch_calls, call, fn, n, k, s, p)
+        value, calls = learners_call(torch_calls, call, fn, n, k, s, p)
         if calls & CONVOLUTIONS:
             raise CheckError(f"{call} runs a {layer_cls.__name__} to measure the side: the exercise "
                              f"is the formula, from n, k, s and p alone")
-        answers.append(_as_int(value, call))
+        answers.append(as_int(value, call))
     for (n, k, s, p), got in zip(cases, answers):
         with torch.no_grad():
             true = layer_cls(1, 1, k, s, p, bias=False)(torch.zeros(1, 1, n, n)).shape[-1]
@@ -353,13 +360,13 @@ def _check_size_formula(fn: Callable, transposed: bool) -> int:
 def check_tconv_size(tconv_size: Callable[[int, int, int, int], int]) -> None:
     """``tconv_size(n, k, s, p)``: output side of ``nn.ConvTranspose2d(k, s, p)`` for side ``n``."""
     checked = _check_size_formula(tconv_size, transposed=True)
-    _passed(f"tconv_size agrees with nn.ConvTranspose2d on {checked} (n, k, s, p) settings.")
+    passed(f"tconv_size agrees with nn.ConvTranspose2d on {checked} (n, k, s, p) settings.")
 
 
 def check_conv_size(conv_size: Callable[[int, int, int, int], int]) -> None:
     """``conv_size(n, k, s, p)``: output side of ``nn.Conv2d(k, s, p)`` for side ``n``."""
     checked = _check_size_formula(conv_size, transposed=False)
-    _passed(f"conv_size agrees with nn.Conv2d on {checked} (n, k, s, p) settings.")
+    passed(f"conv_size agrees with nn.Conv2d on {checked} (n, k, s, p) settings.")
 
 
 # ------------------------------------------------------------------ images (02, 03)
@@ -382,7 +389,7 @@ def check_denormalised(pixels, images: torch.Tensor) -> None:
     pixels = pixels.float()
     lo, hi = pixels.min().item(), pixels.max().item()
     if torch.allclose(pixels, expected, atol=1e-5):
-        _passed(f"pixels = (x + 1) / 2, from {lo:.3f} to {hi:.3f}.")
+        passed(f"pixels = (x + 1) / 2, from {lo:.3f} to {hi:.3f}.")
         return
     known = [
         (images / 2, "add 1 before halving: (x + 1) / 2 maps [-1, 1] to [0, 1]"),
@@ -430,20 +437,20 @@ def check_diversity(answer, images: torch.Tensor | None = None) -> None:
                                                               _fresh((9, 1, 7, 7), -1.0, 1.0, 62)]
         for batch in batches:
             name = f"my_diversity(a batch of shape {tuple(batch.shape)})"
-            value, called = _learners_call(python_calls, name, answer,
-                                           (diversity, diversity_ratio, diversity_curve),
-                                           batch.detach().clone())
+            value, called = learners_call(python_calls, name, answer,
+                                          (diversity, diversity_ratio, diversity_curve),
+                                          batch.detach().clone())
             if called:
                 raise CheckError(f"my_diversity calls gan_tutorial's own {', '.join(sorted(called))}: "
                                  f"compute the pairwise distances yourself (torch.cdist or torch.pdist)")
             _check_diversity_value(_scalar(value, name), batch, name)
-        _passed(f"my_diversity follows the definition on {len(batches)} batches of different shapes.")
+        passed(f"my_diversity follows the definition on {len(batches)} batches of different shapes.")
         return
     if images is None:
         raise TypeError("check_diversity(value, images): give the batch the value was computed on")
     got = _scalar(answer, "my_diversity")
     _check_diversity_value(got, images, "my_diversity")
-    _passed(f"my_diversity = {got:.4f}, the same as gan_tutorial.diversity.")
+    passed(f"my_diversity = {got:.4f}, the same as gan_tutorial.diversity.")
 
 
 # ------------------------------------------------------------------ blocks (04)
@@ -526,8 +533,8 @@ def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20,
     (k, _), (s, _), (p, _) = conv.kernel_size, conv.stride, conv.padding
     bias = ("; its bias is harmless but useless, BatchNorm cancels it (bias=False saves the parameters)"
             if conv.bias is not None else ", no bias")
-    _passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
-            f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}){bias}, then BatchNorm and ReLU.")
+    passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
+           f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}){bias}, then BatchNorm and ReLU.")
 
 
 # ------------------------------------------------------------------ lesson 01: D's loss on fresh inputs
@@ -548,7 +555,7 @@ def _check_d_loss_function(my_d_loss: Callable) -> None:
         d_real, d_fake = d_real.requires_grad_(), d_fake.requires_grad_()
         name = (f"my_d_loss(d_real={[round(v, 4) for v in d_real.tolist()]}, "
                 f"d_fake={[round(v, 4) for v in d_fake.tolist()]}) [{what}]")
-        value = _learners_call(my_d_loss, name, d_real, d_fake)
+        value = learners_call(my_d_loss, name, d_real, d_fake)
         got = _scalar(value, name)  # a number or a detached tensor is fine: no gradient is asked for
         expected, mistakes = _d_loss_and_mistakes(d_real, d_fake)
         _diagnose(got, expected, name, mistakes)
@@ -561,8 +568,8 @@ def _check_d_loss_function(my_d_loss: Callable) -> None:
                     raise CheckError(f"{name}: the value is right but its gradient with respect to "
                                      f"{side} is not: compute the loss from the inputs with torch "
                                      f"operations (no .data, no numbers copied in)")
-    _passed("my_d_loss gives -mean log D(x) - mean log(1 - D(G(z))) on batches it had never seen, "
-            "for an unsure and for a sure D.")
+    passed("my_d_loss gives -mean log D(x) - mean log(1 - D(G(z))) on batches it had never seen, "
+           "for an unsure and for a sure D.")
 
 
 # ------------------------------------------------------------------ lesson 01: a training step of your own
@@ -770,8 +777,8 @@ def check_train_step(ex: TrainStepExercise) -> None:
     if _same(ex.G, G_ref, ex.lr) and _same(ex.D, D_ref, ex.lr):
         how = ("G's update on fresh noise, as in Goodfellow et al.'s Algorithm 1" if fresh else
                "GANTrainer.train_step")
-        _passed(f"after {n_batches} iterations of {k} D updates and 1 G update, G and D have the "
-                f"weights of {how}.")
+        passed(f"after {n_batches} iterations of {k} D updates and 1 G update, G and D have the "
+               f"weights of {how}.")
         return
     moved = [name for name, model, start in (("D", ex.D, ex.D0), ("G", ex.G, ex.G0))
              if _apart(model, start, ex.lr)[1] == 0]

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .checks import CheckError, _as_int, _learners_call, _passed
+from .checks import CheckError, as_int, learners_call, passed
 from .torch_calls import CONVOLUTIONS, torch_calls
 
 __all__ = ["check_tconv_design", "check_side_prediction", "check_conv_macs"]
@@ -22,12 +22,12 @@ __all__ = ["check_tconv_design", "check_side_prediction", "check_conv_macs"]
 
 def _call(fn: Callable, call: str, *args):
     """``fn(*args)`` as a number; the learner's error, or a convolution run, as a CheckError."""
-    value, calls = _learners_call(torch_calls, call, fn, *args)
+    value, calls = learners_call(torch_calls, call, fn, *args)
     if calls & CONVOLUTIONS:
         raise CheckError(f"{call} runs a convolution ({', '.join(sorted(calls & CONVOLUTIONS))}): "
                          f"the exercise is to work it out from kernel, stride and padding, "
                          f"not to measure it")
-    return _as_int(value, call)
+    return as_int(value, call)
 
 
 # ------------------------------------------------------------------ design (lesson 02)
@@ -97,7 +97,7 @@ def check_tconv_design(design: Sequence, target: int = 28, n_layers: int = 3) ->
     if sides[-1] != target:
         raise CheckError(f"your layers grow {path}, ending at {sides[-1]}, not {target}: work backwards "
                          f"from {target} through the doublings to the side the first layer must make")
-    _passed(f"{path}: the sides agree with nn.ConvTranspose2d and every kernel overlaps evenly.")
+    passed(f"{path}: the sides agree with nn.ConvTranspose2d and every kernel overlaps evenly.")
 
 
 # ------------------------------------------------------------------ prediction (lesson 04)
@@ -148,8 +148,8 @@ def check_side_prediction(predict: Callable[[int], int], model: nn.Module, name:
             raise CheckError(f"{head}: a convolution's window either fits or it does not, so every "
                              f"layer rounds down (floor division //), not only the end")
         raise CheckError(f"{head}: follow the side layer by layer with each one's kernel, stride and padding")
-    _passed(f"{name} agrees with the layers on {len(cases)} input sides "
-            f"({', '.join(f'{n} -> {t}' for n, t in cases[:4])}, ...).")
+    passed(f"{name} agrees with the layers on {len(cases)} input sides "
+           f"({', '.join(f'{n} -> {t}' for n, t in cases[:4])}, ...).")
 
 
 # ------------------------------------------------------------------ cost (lesson 05)
@@ -191,4 +191,4 @@ def check_conv_macs(conv_macs: Callable[[int, int, int, int], int]) -> None:
             if all(a == mistake(*c[:4]) for c, a in zip(_MACS_CASES, answers)):
                 raise CheckError(f"{head}: {why}")
         raise CheckError(f"{head}: count the output values, then the products behind each one")
-    _passed(f"conv_macs agrees with PyTorch's FLOP counter on {len(_MACS_CASES)} Conv2d layers.")
+    passed(f"conv_macs agrees with PyTorch's FLOP counter on {len(_MACS_CASES)} Conv2d layers.")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from .checks import CheckError, _as_int, _close, _learners_call, _passed
+from .checks import CheckError, as_int, close, learners_call, passed
 from ..history import History
 
 __all__ = ["check_collapsed_ratio", "check_seconds_to_reach"]
@@ -57,25 +57,25 @@ def check_collapsed_ratio(collapsed_ratio: Callable[[int, int], float], fewest_i
     answers = []
     for k, n in _RATIO_CASES:
         call = f"collapsed_ratio(k={k}, n={n})"
-        answers.append(float(_as_int(_learners_call(collapsed_ratio, call, k, n), call)))
+        answers.append(float(as_int(learners_call(collapsed_ratio, call, k, n), call)))
     for (k, n), got in zip(_RATIO_CASES, answers):
         true = _measured_collapse(k, n)
-        if _close(got, true):
+        if close(got, true):
             continue
         head = (f"collapsed_ratio(k={k}, n={n}) = {got:.4f}, but a batch of {n} images made of {k} "
                 f"distinct ones measures {true:.4f}")
         for mistake, why in _RATIO_MISTAKES:
-            if all(_close(a, mistake(*c)) for c, a in zip(_RATIO_CASES, answers)):
+            if all(close(a, mistake(*c)) for c, a in zip(_RATIO_CASES, answers)):
                 raise CheckError(f"{head}: {why}")
         raise CheckError(f"{head}: count the pairs i != j that show two different images, out of n(n - 1)")
-    fewest = _as_int(fewest_images, "fewest_images")
+    fewest = as_int(fewest_images, "fewest_images")
     limit = next(k for k in range(1, 10_000) if (k - 1) / k >= 0.9 - 1e-12)
     if fewest != limit:
         score = f"score {(fewest - 1) / fewest:.3f}" if fewest >= 1 else "are no batch"
         raise CheckError(f"fewest_images = {fewest}: in a very large batch, {fewest} distinct images "
                          f"{score}; find the fewest that reach 0.9")
-    _passed(f"collapsed_ratio matches the measured diversity on {len(_RATIO_CASES)} batches, and "
-            f"{limit} distinct images already score 0.9: the ratio barely sees a partial collapse.")
+    passed(f"collapsed_ratio matches the measured diversity on {len(_RATIO_CASES)} batches, and "
+           f"{limit} distinct images already score 0.9: the ratio barely sees a partial collapse.")
 
 
 # ------------------------------------------------------------------ time to quality (lesson 05)
@@ -118,25 +118,25 @@ def check_seconds_to_reach(seconds_to_reach: Callable[[History, float], float]) 
     """
     for h, threshold, what in _reach_cases():
         call = f"seconds_to_reach(history, {threshold:g}) [{what}]"
-        value = _learners_call(seconds_to_reach, call, copy.deepcopy(h), threshold)
+        value = learners_call(seconds_to_reach, call, copy.deepcopy(h), threshold)
         true = _first_reach(h, threshold)
-        got = math.inf if value is None else float(_as_int(value, call))
-        if got == true or _close(got, true):
+        got = math.inf if value is None else float(as_int(value, call))
+        if got == true or close(got, true):
             continue
         per_iteration = (h.train_seconds - h.eval_seconds) / h.iterations
         reached = [i for i, v in zip(h.metric_iterations, h.metrics["frechet_distance"]) if v <= threshold]
         head = f"{call} = {got:g}, expected {true:g}"
         if math.isinf(true):
             raise CheckError(f"{head}: no evaluation reaches {threshold:g}, so return math.inf")
-        if reached and _close(got, reached[0] * h.train_seconds / h.iterations):
+        if reached and close(got, reached[0] * h.train_seconds / h.iterations):
             raise CheckError(f"{head}: leave the evaluation time out, per iteration "
                              f"(train_seconds - eval_seconds) / iterations")
         if reached and got == reached[0]:
             raise CheckError(f"{head}: that is the iteration; convert it to seconds ({per_iteration:g} s "
                              f"of training per iteration here)")
-        if reached and _close(got, reached[-1] * per_iteration):
+        if reached and close(got, reached[-1] * per_iteration):
             raise CheckError(f"{head}: that is the last evaluation at or below the threshold; take the first")
         raise CheckError(f"{head}: find the first evaluation at or below the threshold, then the training "
                          f"seconds up to its iteration")
-    _passed("seconds_to_reach finds the first evaluation at or below the threshold and its training "
-            "time on six runs, including one that never gets there.")
+    passed("seconds_to_reach finds the first evaluation at or below the threshold and its training "
+           "time on six runs, including one that never gets there.")

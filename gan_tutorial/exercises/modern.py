@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from .checks import CheckError, _learners_call, _passed
+from .checks import CheckError, learners_call, passed
 from ..losses import hinge_d_loss
 from ..models import ConditionalDiscriminator, ConditionalGenerator
 from .torch_calls import python_calls
@@ -82,7 +82,7 @@ def check_hinge_active(hinge_active: Callable) -> None:
         expected = (grad_real != 0, grad_fake != 0)
         call = f"hinge_active(<{len(score_real)} real scores>, <{len(score_fake)} fake scores>)"
         answer, used = python_calls(
-            lambda: _learners_call(hinge_active, call, score_real.clone(), score_fake.clone()), [hinge_d_loss])
+            lambda: learners_call(hinge_active, call, score_real.clone(), score_fake.clone()), [hinge_d_loss])
         if used:
             raise CheckError("hinge_active calls hinge_d_loss to see which scores get a gradient: work "
                              "it out from the formula max(0, 1 - D(x)) + max(0, 1 + D(G(z))) instead")
@@ -108,8 +108,8 @@ def check_hinge_active(hinge_active: Callable) -> None:
             raise CheckError(f"{call}: the {side} score {score[wrong].item():.3f} gets "
                              f"{'a' if want[wrong] else 'no'} gradient from max(0, {margin}), but your "
                              f"mask says {bool(got[wrong])}")
-    _passed(f"on {kept} fresh scores D still learns from {learned} under the hinge loss; with BCE it "
-            f"would learn from all {kept}, however sure it already is.")
+    passed(f"on {kept} fresh scores D still learns from {learned} under the hinge loss; with BCE it "
+           f"would learn from all {kept}, however sure it already is.")
 
 
 # ------------------------------------------------------------------ EMA of G's weights (lesson 07)
@@ -163,7 +163,7 @@ def check_ema_shares(ema_shares: Callable[[int, float], torch.Tensor]) -> None:
         raise CheckError(f"ema_shares should be a function of (n, decay), got {type(ema_shares).__name__}")
     for n, decay in _EMA_CASES:
         call = f"ema_shares({n}, {decay})"
-        got = _tensor(_learners_call(ema_shares, call, n, decay), call, f"{n} numbers").double().flatten()
+        got = _tensor(learners_call(ema_shares, call, n, decay), call, f"{n} numbers").double().flatten()
         if got.numel() != n:
             raise CheckError(f"{call} returned {got.numel()} numbers, expected {n}: one share per "
                              f"update, the first update's first")
@@ -178,24 +178,24 @@ def check_ema_shares(ema_shares: Callable[[int, float], torch.Tensor]) -> None:
                          f"keeps {true[worst].item():.6g} of it (shares sum to {got.sum().item():.4f}, "
                          f"AveragedModel's to {true.sum().item():.4f})")
     n, decay = 10_000, 0.999
-    shares = _tensor(_learners_call(ema_shares, f"ema_shares({n}, {decay})", n, decay), "ema_shares",
+    shares = _tensor(learners_call(ema_shares, f"ema_shares({n}, {decay})", n, decay), "ema_shares",
                      f"{n} numbers").double().flatten()
     if shares.numel() != n or not math.isclose(shares.sum().item(), 1.0, rel_tol=1e-6):
         raise CheckError(f"ema_shares({n}, {decay}) does not return {n} shares summing to 1")
     half = int((shares.flip(0).cumsum(0) < 0.5).sum()) + 1  # newest updates first
-    _passed(f"ema_shares agrees with AveragedModel on {len(_EMA_CASES)} (n, decay) cases. With decay "
-            f"{decay}, after {n:,} updates the last {half:,} updates hold half of the average, and the "
-            f"first weights {100 * shares[0].item():.4f}% of it.")
+    passed(f"ema_shares agrees with AveragedModel on {len(_EMA_CASES)} (n, decay) cases. With decay "
+           f"{decay}, after {n:,} updates the last {half:,} updates hold half of the average, and the "
+           f"first weights {100 * shares[0].item():.4f}% of it.")
 
 
 # ------------------------------------------------------------------ conditional GAN (lesson 08)
-def _g_input(nz: int, labels: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+def _g_input(latent_dim: int, labels: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
     """What a real ConditionalGenerator passes to its DCGAN network for ``labels``."""
-    G = ConditionalGenerator(num_classes=10, nz=nz, ngf=2, nc=1, image_size=32)
+    G = ConditionalGenerator(num_classes=10, latent_dim=latent_dim, ngf=2, nc=1, image_size=32)
     seen: list[torch.Tensor] = []
     G.net.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
     with torch.no_grad():
-        G(torch.randn(len(labels), nz, 1, 1, generator=rng) * 3, labels)  # noise well above 1, too
+        G(torch.randn(len(labels), latent_dim, 1, 1, generator=rng) * 3, labels)  # noise well above 1, too
     return seen[0]
 
 
@@ -208,11 +208,11 @@ def check_asked_digits(asked_digits: Callable[[torch.Tensor], torch.Tensor]) -> 
         raise CheckError(f"asked_digits should be a function of G's input, got {type(asked_digits).__name__}")
     rng = _generator(8)
     sizes = (100, 3, 17)
-    for nz in sizes:
+    for latent_dim in sizes:
         labels = torch.randint(0, 10, (40,), generator=rng)
-        g_input = _g_input(nz, labels, rng)
+        g_input = _g_input(latent_dim, labels, rng)
         call = f"asked_digits(<G's input, shape {tuple(g_input.shape)}>)"
-        got = _tensor(_learners_call(asked_digits, call, g_input.clone()), call, "one digit per row")
+        got = _tensor(learners_call(asked_digits, call, g_input.clone()), call, "one digit per row")
         if got.shape != labels.shape:
             hint = (": that looks like the one-hot codes; turn each into its digit (the index of its 1)"
                     if got.shape[-1:] == (10,) else "")
@@ -228,9 +228,9 @@ def check_asked_digits(asked_digits: Callable[[torch.Tensor], torch.Tensor]) -> 
             raise CheckError(f"{call}: you read the first 10 channels, which are noise: the label's code "
                              f"is joined after z")
         raise CheckError(f"{call}: the first rows ask for {labels[:8].tolist()}, your answer says "
-                         f"{got[:8].long().tolist()} (this generator has nz = {nz})")
-    _passed(f"asked_digits reads the asked-for digit from the input of generators with nz = "
-            f"{', '.join(map(str, sizes))}.")
+                         f"{got[:8].long().tolist()} (this generator has latent_dim = {latent_dim})")
+    passed(f"asked_digits reads the asked-for digit from the input of generators with latent_dim = "
+           f"{', '.join(map(str, sizes))}.")
 
 
 def _d_planes(labels: torch.Tensor, images: torch.Tensor) -> tuple[ConditionalDiscriminator, torch.Tensor]:
@@ -259,7 +259,7 @@ def check_label_planes(label_planes: Callable[[torch.Tensor, int], torch.Tensor]
         images = torch.rand(n, nc, size, size, generator=rng) * 2 - 1
         D, true = _d_planes(labels, images)
         call = f"label_planes(<{n} labels>, {size})"
-        got = _learners_call(label_planes, call, labels.clone(), size)
+        got = learners_call(label_planes, call, labels.clone(), size)
         got = _tensor(got, call, f"a tensor of shape ({n}, 10, {size}, {size})")
         if got.shape != true.shape:
             hint = ""
@@ -283,6 +283,6 @@ def check_label_planes(label_planes: Callable[[torch.Tensor, int], torch.Tensor]
             yours = D.net(torch.cat([images, got.float()], 1))
             if not torch.equal(yours, D(images, labels)):
                 raise CheckError(f"{call}: D's network scores your stack differently from D(x, labels)")
-    _passed(f"your planes are the ones ConditionalDiscriminator stacks ({len(cases)} batches of fresh labels, "
-            f"sizes {sorted({c[2] for c in cases})}, 1 and 3 colour channels), and D scores your stack "
-            f"as D(x, labels).")
+    passed(f"your planes are the ones ConditionalDiscriminator stacks ({len(cases)} batches of fresh labels, "
+           f"sizes {sorted({c[2] for c in cases})}, 1 and 3 colour channels), and D scores your stack "
+           f"as D(x, labels).")

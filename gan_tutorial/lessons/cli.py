@@ -376,8 +376,8 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
     seed_everything(config.seed)
     G, D = build_models(config)
-    trainer = GANTrainer(G, D, device=device, **trainer_kwargs(config))
-    trainer.resume_hint = "Run the same command again to resume."
+    trainer = GANTrainer(G, D, device=device, **trainer_kwargs(config), is_main_process=is_main,
+                         resume_hint="Run the same command again to resume.")
     resumed = trainer.resume_if_possible(checkpoint)
     iterations_before = trainer.history.iterations
     if context is not None:

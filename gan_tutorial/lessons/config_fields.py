@@ -1,9 +1,10 @@
 """Field-by-field checks of a run configuration (a preset changed by a config file or flags).
 
-A value of the wrong kind used to travel into torch, numpy or PIL and come back as a
-traceback that named neither the file nor the field (``lr: "fast"``), or to train for an
-epoch and then fail (``batch_size: 0``), or to train and diverge (``lr: NaN``). Each check
-here returns one sentence per problem: which field, what it must be, what it is.
+Unchecked, a value of the wrong kind travels into torch, numpy or PIL and comes back as a
+traceback that names neither the file nor the field (``lr: "fast"``), or trains for an
+epoch and then fails (``batch_size: 0``), or trains and diverges (``lr: NaN``). Each check
+here returns one sentence per problem: which field, what it must be, what it is;
+``RunConfig.problems`` (:mod:`gan_tutorial.lessons`) runs them, imported there as ``fields``.
 """
 from __future__ import annotations
 

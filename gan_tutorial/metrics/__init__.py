@@ -57,7 +57,7 @@ def diversity_curve(history: History, real: torch.Tensor) -> list[float]:
 #
 # FID compares Inception-v3 features of real and generated images; Inception needs
 # weights from the internet and was trained on photos, not digits. For MNIST the
-# package ships a small LeNet-style classifier (gan_tutorial/mnist_classifier.py) and
+# package ships a small LeNet-style classifier (gan_tutorial/metrics/mnist_classifier.py) and
 # measures, offline, a Fréchet distance on its penultimate features plus what it sees
 # in the fakes: which digits, how evenly, how confidently.
 

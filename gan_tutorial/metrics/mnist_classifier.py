@@ -3,7 +3,7 @@
 Inception-based FID needs weights downloaded from the internet and 299×299 colour
 images; for MNIST a small digit classifier is both offline and more telling. Its
 weights are trained by ``scripts/train_mnist_classifier.py`` (seeded, a few CPU
-minutes, >= 99% test accuracy), ship in ``gan_tutorial/weights/`` and are checked
+minutes, >= 99% test accuracy), ship in ``gan_tutorial/metrics/weights/`` and are checked
 against the SHA-256 recorded below before loading.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def load_mnist_classifier(path: str | Path | None = None,
                           expected_sha256: str | None = WEIGHTS_SHA256) -> MNISTClassifier:
     """The trained classifier in eval mode, on the CPU, its weights checked and frozen.
 
-    ``path`` defaults to the shipped ``gan_tutorial/weights/mnist_lenet.pt``; pass
+    ``path`` defaults to the shipped ``gan_tutorial/metrics/weights/mnist_lenet.pt``; pass
     ``expected_sha256=None`` to skip the checksum (for weights you trained yourself).
     """
     path = WEIGHTS_PATH if path is None else Path(path)
@@ -76,7 +76,7 @@ def load_mnist_classifier(path: str | Path | None = None,
                 f"{path} has SHA-256 {actual}, expected {expected_sha256}: the file is corrupt or "
                 f"was retrained. Reinstall the package, or after retraining with "
                 f"scripts/train_mnist_classifier.py update WEIGHTS_SHA256 in "
-                f"gan_tutorial/mnist_classifier.py.")
+                f"gan_tutorial/metrics/mnist_classifier.py.")
     model = MNISTClassifier()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     model.eval()

@@ -314,7 +314,7 @@ def state_is_finite(state_dict: Mapping[str, Any]) -> bool:
 
 # ---------------------------------------------------------------- compatibility checks
 _ARCHITECTURE_HINT = ("The architecture must match the one that saved the checkpoint "
-                      "(same classes and arguments, e.g. nz, ngf/ndf, nc, image_size, hidden).")
+                      "(same classes and arguments, e.g. latent_dim, ngf/ndf, nc, image_size, hidden).")
 _SHOWN = 5  # problems listed per network before "... and N more"
 
 

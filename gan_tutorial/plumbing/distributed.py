@@ -103,13 +103,13 @@ def wrap(module: nn.Module, context: DistributedContext) -> DistributedDataParal
 
 
 def wrap_trainer(trainer, context: DistributedContext) -> None:
-    """Put a ``GANTrainer``'s G and D in DDP and let only rank 0 write and print.
+    """Put a ``GANTrainer``'s G and D in DDP (build it with ``is_main_process=context.is_main``,
+    so that only rank 0 writes and prints).
 
     The optimisers keep working: DDP wraps the same parameter tensors.
     """
     trainer.G = wrap(trainer.G, context)
     trainer.D = wrap(trainer.D, context)
-    trainer.is_main_process = context.is_main
 
 
 def unwrap(module: nn.Module) -> nn.Module:

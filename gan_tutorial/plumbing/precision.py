@@ -63,6 +63,26 @@ def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
     return torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
 
+class MixedPrecision:
+    """The training step's precision hook: forward passes under :func:`autocast`, and each
+    update as backward + optimizer step through that optimizer's own :func:`grad_scaler`
+    (active only in fp16)."""
+
+    def __init__(self, device: torch.device, precision: str) -> None:
+        self.device, self.precision = device, precision
+        self.scalers: dict[int, torch.amp.GradScaler] = {}
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        return autocast(self.device, self.precision)
+
+    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        """``loss.backward()`` then ``optimizer.step()``, the gradients scaled in fp16."""
+        scaler = self.scalers.setdefault(id(optimizer), grad_scaler(self.device, self.precision))
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+
 def _to_fp32(module: nn.Module, args: tuple) -> tuple:
     return tuple(a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args)
 
