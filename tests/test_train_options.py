@@ -136,10 +136,39 @@ def test_auto_precision_follows_the_hardware(monkeypatch):
         resolve_precision("half", cpu)
 
 
-def test_cpu_bf16_detection_reads_the_cpu_flags():
+def test_cpu_bf16_detection_reads_the_cpu_flags(monkeypatch):
     flags = open("/proc/cpuinfo").read()
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
     precision_module.cpu_has_native_bf16.cache_clear()
     assert precision_module.cpu_has_native_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
+    precision_module.cpu_has_native_bf16.cache_clear()
+
+
+@pytest.mark.parametrize("capability, onednn_cap, native", [
+    ("AVX512", None, True), ("AVX512", "AVX512_CORE_AMX", True), ("AVX512", "all", True),
+    ("AVX2", None, False),  # ATEN_CPU_CAPABILITY=avx2: ATen's bf16 kernels are emulated
+    ("AVX512", "AVX2", False), ("AVX512", "AVX512_CORE", False)])  # oneDNN capped below bf16
+def test_auto_stays_in_fp32_where_bf16_would_be_emulated(monkeypatch, tmp_path, capability, onednn_cap, native):
+    """A CPU with bf16 flags, run with torch capped below them (as for timing an AVX2 laptop)."""
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("flags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    real_path = precision_module.Path
+    monkeypatch.setattr(precision_module, "Path",
+                        lambda p: cpuinfo if str(p) == "/proc/cpuinfo" else real_path(p))
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    if onednn_cap is None:
+        monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    else:
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", onednn_cap)
+    precision_module.cpu_has_native_bf16.cache_clear()
+    try:
+        assert precision_module.cpu_has_native_bf16() is native
+        assert resolve_precision("auto", torch.device("cpu")) == ("bf16" if native else "fp32")
+    finally:
+        precision_module.cpu_has_native_bf16.cache_clear()
 
 
 def test_bf16_training_step_keeps_fp32_finite_weights(tmp_path):

@@ -4,8 +4,9 @@ Weights, optimiser state and checkpoints always stay float32; only the forward p
 so the backward pass) runs in a lower precision where the hardware does that fast:
 
 * CUDA: bf16 where the GPU supports it, else fp16 with a gradient scaler (``GradScaler``).
-* CPU: bf16 on processors with native bf16 (AVX512-BF16 or AMX); elsewhere bf16 is
-  emulated and many times slower than fp32, so "auto" stays in fp32.
+* CPU: bf16 on processors with native bf16 (AVX512-BF16 or AMX) that torch may use; elsewhere
+  (or with ``ATEN_CPU_CAPABILITY``/``ONEDNN_MAX_CPU_ISA`` capping it below) bf16 is emulated
+  and many times slower than fp32, so "auto" stays in fp32.
 * Apple MPS and anything else: fp32.
 
 A discriminator that ends in ``nn.Sigmoid`` (the DCGAN tutorial's, with ``BCELoss``) keeps
@@ -15,6 +16,7 @@ exactly 1, and BCE then sees ``log(1) = 0``: no gradient, and training can stall
 from __future__ import annotations
 
 import contextlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,14 +27,27 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+# oneDNN's instruction sets with bf16 in hardware (ONEDNN_MAX_CPU_ISA values; "ALL": no cap)
+ONEDNN_BF16_ISAS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
+                    "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "AVX10_2_512",
+                    "AVX10_2_512_AMX_2", "ALL")
+
+
 @lru_cache(maxsize=1)
 def cpu_has_native_bf16() -> bool:
-    """True when this CPU computes bf16 in hardware (AVX512-BF16 or AMX-BF16 flags)."""
+    """True when this CPU computes bf16 in hardware (AVX512-BF16 or AMX-BF16 flags) and torch
+    may use it: ATen's kernels run at AVX-512 (not capped by ``ATEN_CPU_CAPABILITY``) and oneDNN
+    is not capped below bf16 (``ONEDNN_MAX_CPU_ISA``). Where either is capped, bf16 is emulated."""
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:  # not Linux: only Apple silicon has fast bf16 there, and it uses MPS
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    if "avx512_bf16" not in flags and "amx_bf16" not in flags:
+        return False
+    if torch.backends.cpu.get_cpu_capability() != "AVX512":
+        return False
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    return cap is None or cap.strip().upper() in ONEDNN_BF16_ISAS
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
