@@ -14,6 +14,7 @@ In-memory datasets (MNIST, and image folders through their decoded cache, see
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -435,3 +436,38 @@ def spread_images(dataset: Dataset, n: int) -> torch.Tensor:
     """``n`` images spread evenly over the dataset, as one batch: every class, not the first
     folder's (class folders sort 1, 10, 100, 11, ... so the first 64 sprites are 4 Pokémon)."""
     return first_images(limit_dataset(dataset, n), n)
+
+
+# ------------------------------------------------------------------ 2-D points (lesson 00)
+POINT_SETS = ("gaussian", "two_gaussians", "ring", "spiral")
+RING_STD = 0.02  # each of the ring's 8 Gaussians (the ring of Metz et al. 2017, radius 2)
+
+
+def ring_modes(k: int = 8, radius: float = 2.0) -> torch.Tensor:
+    """The centres of the ring's ``k`` Gaussians, evenly spaced on a circle."""
+    angle = torch.arange(k, dtype=torch.float64) * 2 * math.pi / k
+    return torch.stack([radius * angle.cos(), radius * angle.sin()], dim=1).float()
+
+
+def toy_points(name: str | torch.Tensor, n: int, seed: int | None = None) -> torch.Tensor:
+    """``n`` points (n, 2) from a named 2-D distribution (:data:`POINT_SETS`), or from points a
+    learner typed or drew (a tensor (m, 2): picked with replacement, jittered by 0.05)."""
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    noise = lambda std: std * torch.randn(n, 2, generator=g)  # noqa: E731
+    if isinstance(name, torch.Tensor):
+        if name.dim() != 2 or name.size(1) != 2 or len(name) == 0:
+            raise ValueError(f"typed points must be a tensor of shape (m, 2), got {tuple(name.shape)}")
+        return name.float()[torch.randint(len(name), (n,), generator=g)] + noise(0.05)
+    if name == "gaussian":
+        return torch.tensor([1.0, 0.5]) + noise(0.3)
+    if name == "two_gaussians":
+        side = torch.randint(2, (n, 1), generator=g).float() * 2 - 1
+        return torch.cat([1.5 * side, torch.zeros(n, 1)], dim=1) + noise(0.2)
+    if name == "ring":
+        return ring_modes()[torch.randint(8, (n,), generator=g)] + noise(RING_STD)
+    if name == "spiral":
+        t = torch.rand(n, generator=g) * 3 * math.pi
+        radius = 0.3 + 2.2 * t / (3 * math.pi)
+        return torch.stack([radius * t.cos(), radius * t.sin()], dim=1) + noise(0.05)
+    raise ValueError(f"no 2-D distribution {name!r}: choose one of {', '.join(POINT_SETS)}, "
+                     f"or pass your own points as a tensor of shape (m, 2)")
