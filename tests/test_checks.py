@@ -141,6 +141,25 @@ def test_bce_refuses_torchs_own_bce_however_it_is_reached(answer):
     assert_fails(check_bce, answer, match="calls torch's own binary cross-entropy")
 
 
+Hidden = torch._C.DisableTorchFunction  # the name a learner may import before the exercise
+
+
+def hidden_bce(p, y):
+    with torch._C.DisableTorchFunction():  # would switch off the recording of torch calls
+        return F.binary_cross_entropy(p, y)
+
+
+def hidden_bce_by_name(p, y):
+    with Hidden():
+        return F.binary_cross_entropy(p, y)
+
+
+@pytest.mark.parametrize("answer", [hidden_bce, hidden_bce_by_name])
+def test_disabling_torch_function_does_not_hide_torchs_own_bce(answer):
+    assert_fails(check_bce, answer, match="calls torch's own binary cross-entropy")
+    assert torch._C.DisableTorchFunction is Hidden  # put back after the check
+
+
 # ------------------------------------------------------------------ BCE from the logit
 @pytest.mark.parametrize("answer", [
     lambda l, y: (F.softplus(l) - y * l).mean(),
@@ -520,6 +539,11 @@ def test_gblock_does_not_change_the_learners_block(capsys):
     ([nn.ConvTranspose2d(3, 20, 4, 2, 1, dilation=1, groups=1, bias=False), nn.BatchNorm2d(20, affine=False),
       nn.ReLU()], "affine=False"),
     ([nn.ConvTranspose2d(3, 10, 4, 2, 1, bias=False), nn.BatchNorm2d(10), nn.ReLU()], "check out_channels"),
+    # lesson 02's eps trap (the second argument is eps, not momentum) and no running statistics
+    ([nn.ConvTranspose2d(3, 20, 4, 2, 1, bias=False), nn.BatchNorm2d(20, 0.8), nn.ReLU()],
+     r"eps = 0.8: its second argument is eps, not momentum"),
+    ([nn.ConvTranspose2d(3, 20, 4, 2, 1, bias=False), nn.BatchNorm2d(20, track_running_stats=False),
+      nn.ReLU()], "track_running_stats=False"),
     ([nn.Conv2d(3, 20, 4, 2, 1, bias=False), nn.BatchNorm2d(20), nn.ReLU()], "side shrank"),
     ([nn.ConvTranspose2d(3, 20, 4, 2, 1, bias=False), nn.ReLU()], "no nn.BatchNorm2d"),
     ([nn.ConvTranspose2d(3, 20, 4, 2, 1, bias=False), nn.ReLU(), nn.BatchNorm2d(20)], "negative values"),

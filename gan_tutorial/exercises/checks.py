@@ -514,6 +514,13 @@ def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20,
     if not norm.affine:
         raise CheckError("the BatchNorm2d has affine=False: keep its learnable scale and shift (the "
                          "default), which take the place of the convolution's bias")
+    if norm.eps != 1e-5:
+        raise CheckError(f"the BatchNorm2d has eps = {norm.eps:g}: its second argument is eps, not momentum "
+                         f"(BatchNorm2d({out_channels}, 0.8) adds 0.8 to every variance and flattens the "
+                         f"normalisation); use BatchNorm2d({out_channels})")
+    if not norm.track_running_stats:
+        raise CheckError("the BatchNorm2d has track_running_stats=False: it keeps no running statistics, so "
+                         "in eval mode it would still normalise each batch by itself; keep the default")
     if y.min().item() < 0:
         raise CheckError(f"the block outputs negative values (down to {y.min().item():.3f}): it must "
                          f"end with nn.ReLU() after the BatchNorm")

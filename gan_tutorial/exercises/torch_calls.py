@@ -11,10 +11,12 @@ it: an ``nn.Module`` defined on the page, ``torch.nn.functional`` or ``torch._C`
 """
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import torch
 from torch.overrides import TorchFunctionMode
 
 BCE_FUNCTIONS = frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits"})
@@ -35,13 +37,49 @@ class _Recorder(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
+class _SeenDisable:
+    """Stands in for ``torch._C.DisableTorchFunction`` while an answer runs: entering it is
+    recorded and disables nothing, so the torch calls inside stay visible."""
+
+    def __init__(self, recorder: _Recorder) -> None:
+        self.recorder = recorder
+
+    def __call__(self) -> "_SeenDisable":
+        return self
+
+    def __enter__(self) -> "_SeenDisable":
+        self.recorder.names.append("DisableTorchFunction")
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def _disable_seen(fn: Callable, recorder: _Recorder) -> Iterator[None]:
+    """Replace DisableTorchFunction in ``torch._C`` and in ``fn``'s globals (a name imported from
+    it) by :class:`_SeenDisable` while the block runs; put the real one back after."""
+    real = torch._C.DisableTorchFunction
+    stand_in = _SeenDisable(recorder)
+    spaces = [torch._C.__dict__, *([fn.__globals__] if hasattr(fn, "__globals__") else [])]
+    patched = [(space, name) for space in spaces for name, value in list(space.items()) if value is real]
+    for space, name in patched:
+        space[name] = stand_in
+    try:
+        yield
+    finally:
+        for space, name in patched:
+            space[name] = real
+
+
 def torch_calls(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, set[str]]:
     """``fn(*args, **kwargs)`` and the names of the torch functions it called on the way.
 
     Only the outermost torch call of each chain is seen (``nn.BCELoss()(p, y)`` records
     ``binary_cross_entropy``, not what that calls inside), which is what a check needs.
+    ``torch._C.DisableTorchFunction``, which would hide the calls, is recorded instead of obeyed.
     """
-    with _Recorder() as recorder:
+    with _Recorder() as recorder, _disable_seen(fn, recorder):
         result = fn(*args, **kwargs)
     return result, set(recorder.names)
 
