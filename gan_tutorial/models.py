@@ -267,8 +267,9 @@ class DCGANDiscriminator(nn.Module):
 
 
 # ---------------------------------------------------------------- conditional DCGAN
-def _one_hot(labels: torch.Tensor, num_classes: int, like: torch.Tensor) -> torch.Tensor:
-    """(n,) class indices -> (n, num_classes, 1, 1) one-hot codes in ``like``'s dtype."""
+def label_codes(labels: torch.Tensor, num_classes: int, like: torch.Tensor) -> torch.Tensor:
+    """(n,) class indices -> (n, num_classes, 1, 1) one-hot codes in ``like``'s dtype: what the
+    conditional networks stack onto the noise (G) or, spread over the image, onto it (D)."""
     if labels.dim() != 1 or len(labels) != len(like):
         raise ValueError(f"expected one label per image, shape ({len(like)},), got "
                          f"{_shape_text(labels.shape)}")
@@ -293,7 +294,7 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         _check_input("ConditionalGenerator", "noise", z, self.latent_shape)
-        return self.net(torch.cat([z, _one_hot(labels.to(z.device), self.num_classes, z)], 1))
+        return self.net(torch.cat([z, label_codes(labels.to(z.device), self.num_classes, z)], 1))
 
 
 class ConditionalDiscriminator(nn.Module):
@@ -311,7 +312,7 @@ class ConditionalDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         _check_input("ConditionalDiscriminator", "images", x, self.image_shape)
-        planes = _one_hot(labels.to(x.device), self.num_classes, x).expand(-1, -1, *x.shape[2:])
+        planes = label_codes(labels.to(x.device), self.num_classes, x).expand(-1, -1, *x.shape[2:])
         return self.net(torch.cat([x, planes], 1))
 
 

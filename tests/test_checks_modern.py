@@ -114,6 +114,23 @@ def test_ema_shares_names_the_mistake(mistake):
     fails(check_ema_shares, answer, message)
 
 
+def shares_by_running_averaged_model(n, decay):
+    """The library's answer: AveragedModel fed the k-th unit vector at update k."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    model = torch.nn.Linear(n, 1, bias=False)
+    average = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
+    with torch.no_grad():
+        for k in range(n):
+            model.weight.zero_()
+            model.weight[0, k] = 1.0
+            average.update_parameters(model)
+    return average.module.weight.detach().flatten()
+
+
+def test_ema_shares_refuses_running_averaged_model():
+    fails(check_ema_shares, shares_by_running_averaged_model, "runs AveragedModel")
+
+
 # ------------------------------------------------------------------ G's input: which digit
 ASKED_RIGHT = {
     "last ten, argmax": lambda g: g[:, -10:, 0, 0].argmax(1),
@@ -170,6 +187,26 @@ def test_label_planes_accepts_right_answers(spelling, capsys):
 def test_label_planes_names_the_mistake(mistake):
     answer, message = PLANES_WRONG[mistake]
     fails(check_label_planes, answer, message)
+
+
+def planes_from_the_package(labels, size):
+    from gan_tutorial import models
+    return models.label_codes(labels, 10, torch.zeros(len(labels))).expand(-1, -1, size, size)
+
+
+def planes_from_a_hook(labels, size):
+    """Run the package's D and catch what its network is given."""
+    from gan_tutorial.models import ConditionalDiscriminator
+    D = ConditionalDiscriminator(num_classes=10, ndf=2, nc=1, image_size=32)
+    seen = []
+    D.net.register_forward_pre_hook(lambda module, args: seen.append(args[0][:, 1:]))
+    D(torch.zeros(len(labels), 1, size, size), labels)
+    return seen[0].detach()
+
+
+@pytest.mark.parametrize("answer", [planes_from_the_package, planes_from_a_hook])
+def test_label_planes_refuses_the_packages_own_planes(answer):
+    fails(check_label_planes, answer, "calls the package's")
 
 
 @pytest.mark.parametrize("check", [check_hinge_active, check_ema_shares, check_asked_digits, check_label_planes])

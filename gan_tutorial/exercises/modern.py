@@ -18,7 +18,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .checks import CheckError, learners_call, passed
 from ..losses import hinge_d_loss
-from ..models import ConditionalDiscriminator, ConditionalGenerator
+from ..models import ConditionalDiscriminator, ConditionalGenerator, label_codes
 from .torch_calls import python_calls
 
 __all__ = ["check_hinge_active", "check_ema_shares", "check_asked_digits", "check_label_planes"]
@@ -163,7 +163,13 @@ def check_ema_shares(ema_shares: Callable[[int, float], torch.Tensor]) -> None:
         raise CheckError(f"ema_shares should be a function of (n, decay), got {type(ema_shares).__name__}")
     for n, decay in _EMA_CASES:
         call = f"ema_shares({n}, {decay})"
-        got = _tensor(learners_call(ema_shares, call, n, decay), call, f"{n} numbers").double().flatten()
+        answer, used = python_calls(lambda: learners_call(ema_shares, call, n, decay),
+                                    [AveragedModel.update_parameters])
+        if used:
+            raise CheckError("ema_shares runs AveragedModel to read the shares off it: work them out from "
+                             "the decay (each update keeps decay of the average and adds 1 - decay of the "
+                             "new weights)")
+        got = _tensor(answer, call, f"{n} numbers").double().flatten()
         if got.numel() != n:
             raise CheckError(f"{call} returned {got.numel()} numbers, expected {n}: one share per "
                              f"update, the first update's first")
@@ -259,7 +265,11 @@ def check_label_planes(label_planes: Callable[[torch.Tensor, int], torch.Tensor]
         images = torch.rand(n, nc, size, size, generator=rng) * 2 - 1
         D, true = _d_planes(labels, images)
         call = f"label_planes(<{n} labels>, {size})"
-        got = learners_call(label_planes, call, labels.clone(), size)
+        got, used = python_calls(lambda: learners_call(label_planes, call, labels.clone(), size),
+                                 [label_codes, ConditionalDiscriminator.forward, ConditionalGenerator.forward])
+        if used:
+            raise CheckError(f"label_planes calls the package's {', '.join(sorted(used))}, whose planes are the "
+                             f"answer: build them yourself (F.one_hot, then spread each code over the image)")
         got = _tensor(got, call, f"a tensor of shape ({n}, 10, {size}, {size})")
         if got.shape != true.shape:
             hint = ""
