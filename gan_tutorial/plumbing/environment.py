@@ -1,4 +1,4 @@
-"""Switches read from the environment: quick mode, setting, data root, cache, device.
+"""Switches read from the environment: quick mode, setting, data root, cache, device, oneDNN's cap.
 
 Every environment variable the package reads is read here.
 
@@ -102,6 +102,19 @@ def device_setting() -> str | None:
     """The device forced by ``GAN_TUTORIAL_DEVICE``, validated; None when unset or blank."""
     value = env_value(DEVICE_ENV)
     return None if value is None else check_device_name(value, DEVICE_ENV)
+
+
+ONEDNN_CAP_ENVS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")  # oneDNN's own: torch's CPU kernels obey them
+
+
+def onednn_isa_cap() -> str | None:
+    """The instruction set oneDNN is capped at (``ONEDNN_MAX_CPU_ISA``, or its older name
+    ``DNNL_MAX_CPU_ISA``), upper case; None when neither is set."""
+    for name in ONEDNN_CAP_ENVS:
+        value = env_value(name)
+        if value is not None:
+            return value.upper()
+    return None
 
 
 def quick_mode() -> bool:

@@ -16,12 +16,13 @@ exactly 1, and BCE then sees ``log(1) = 0``: no gradient, and training can stall
 from __future__ import annotations
 
 import contextlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from .environment import onednn_isa_cap
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -46,8 +47,8 @@ def cpu_has_native_bf16() -> bool:
         return False
     if torch.backends.cpu.get_cpu_capability() != "AVX512":
         return False
-    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
-    return cap is None or cap.strip().upper() in ONEDNN_BF16_ISAS
+    cap = onednn_isa_cap()
+    return cap is None or cap in ONEDNN_BF16_ISAS
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
