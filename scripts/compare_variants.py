@@ -37,7 +37,8 @@ import script_args  # noqa: E402
 from gan_tutorial.plumbing.checkpoint import write_file, write_text  # noqa: E402
 from gan_tutorial.history import History  # noqa: E402
 from gan_tutorial.lessons import LESSONS  # noqa: E402
-from sweep import contact_sheet, still_training  # noqa: E402  (scripts/sweep.py, beside this file)
+from sweep import contact_sheet  # noqa: E402  (scripts/sweep.py, beside this file)
+from gan_tutorial.plumbing.run_lock import lock_holder as still_training  # noqa: E402
 
 VARIANTS = [name for name in LESSONS if name.startswith("07")] + ["08"]
 MEASURED = ("frechet_distance", "digits_covered", "top_digit_share")  # what the tables show

@@ -11,17 +11,12 @@ import argparse
 import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NoReturn
 
+# the command line's one-line parser and whole-number type serve the scripts too
+from gan_tutorial.lessons.cli import OneLineParser as Parser, positive_int  # noqa: F401
+from gan_tutorial.lessons.config_fields import SEED_RANGE
 
-SEED_MAX = 2**32 - 1  # what numpy's seed accepts, as `gan_tutorial train --seed`
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but an error is one line (no usage dump) pointing at --help, as the CLI's."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+SEED_MAX = SEED_RANGE[1]  # the largest seed `gan_tutorial train --seed` takes
 
 
 def seeds(text: str) -> list[int]:
@@ -44,17 +39,6 @@ def seeds(text: str) -> list[int]:
                 raise argparse.ArgumentTypeError(f"seed {seed} is listed twice in {text!r}")
             found.append(seed)
     return found
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {value}")
-    return value
 
 
 def lesson(text: str) -> str:

@@ -35,7 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 import script_args  # noqa: E402
 from gan_tutorial.plumbing.checkpoint import write_file, write_text  # noqa: E402
-from gan_tutorial.plumbing.run_lock import LOCK_NAME  # noqa: E402
+from gan_tutorial.plumbing.processes import signal_on_parent_death  # noqa: E402
+from gan_tutorial.plumbing.run_lock import lock_holder as still_training  # noqa: E402
 
 LOOKS = "looks.json"
 
@@ -124,31 +125,11 @@ def finished(folder: Path) -> bool:
     return summary["epochs_done"] >= summary["config"]["epochs"] and not summary["interrupted"]
 
 
-def still_training(run: Path) -> str | None:
-    """Who trains in ``run`` right now (``python -m gan_tutorial train`` holds ``run/.lock``
-    while it runs, see gan_tutorial.plumbing.run_lock), else None."""
-    try:
-        import fcntl
-        handle = open(run / LOCK_NAME)
-    except (ImportError, OSError):  # no fcntl (Windows), or no lock file: nobody
-        return None
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)  # released on close
-        except BlockingIOError:
-            return handle.read().strip() or "an unknown process"
-    return None
-
-
 def _stop_with_parent(parent: int) -> Callable[[], None]:
     """A preexec_fn: the child gets SIGTERM (a training run saves, then stops) when the sweep
     dies, however it dies; a sweep killed alone left its run training for hours (Linux only)."""
     def preexec() -> None:
-        if not sys.platform.startswith("linux"):
-            return
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        signal_on_parent_death(signal.SIGTERM)
         if os.getppid() != parent:  # the sweep died before the line above
             os.kill(os.getpid(), signal.SIGTERM)
     return preexec

@@ -53,8 +53,8 @@ class CLIError(Exception):
         self.code = code
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but errors are one line (no usage dump) and point at --help."""
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage dump) and point at --help (the scripts use it too)."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -72,7 +72,8 @@ def _whole_number(text: str, low: int, high: int | None = None) -> int:
     return value
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     return _whole_number(text, 1)
 
 
@@ -95,7 +96,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 def _sample_count(text: str) -> int:
-    value = _positive_int(text)
+    value = positive_int(text)
     if value > MAX_SAMPLES:
         raise argparse.ArgumentTypeError(f"at most {MAX_SAMPLES:,} images fit one grid, got {value:,}; "
                                          f"run sample several times with other --seed values for more")
@@ -140,7 +141,7 @@ def _sample_in_batches(trainer, n: int, seed: int, digit: int | None = None) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="python -m gan_tutorial",
         description="Train the GAN tutorial's lessons without a notebook, or draw images "
                     "from a trained generator.",
@@ -155,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help=f"show the full traceback of an error (also: {DEBUG_ENV}=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
-                                     parser_class=_Parser)
+                                     parser_class=OneLineParser)
 
     train = commands.add_parser(
         "train", help="train a lesson (01-04, 07 or a variant such as 07-hinge, 08) or a config file",
@@ -172,12 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run length: quick (about a minute), class (under 10 minutes on a "
                             "2-core CPU in bf16), full (the source tutorial) [default: $GAN_TUTORIAL_SETTING "
                             "(quick if $GAN_TUTORIAL_QUICK is on), else the config file's, else full]")
-    train.add_argument("--epochs", type=_positive_int, help="total epochs (overrides the setting)")
-    train.add_argument("--batch-size", type=_positive_int,
+    train.add_argument("--epochs", type=positive_int, help="total epochs (overrides the setting)")
+    train.add_argument("--batch-size", type=positive_int,
                        help="images per batch (per process under torchrun)")
-    train.add_argument("--limit", type=_positive_int,
+    train.add_argument("--limit", type=positive_int,
                        help="use only this many items of the dataset (evenly spread)")
-    train.add_argument("--snapshot-every", type=_positive_int,
+    train.add_argument("--snapshot-every", type=positive_int,
                        help="iterations between fixed-noise snapshots (frames of progress.gif)")
     train.add_argument("--seed", type=_seed, help="random seed (default: the lesson's)")
     train.add_argument("--device", help="cpu, cuda, cuda:1 or mps [default: the fastest available]")
@@ -186,13 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "[default: the config's, auto]")
     train.add_argument("--max-minutes", type=_positive_float,
                        help="stop cleanly after this much training time, with a checkpoint")
-    train.add_argument("--eval-every", type=_positive_int,
+    train.add_argument("--eval-every", type=positive_int,
                        help="iterations between quality evaluations (MNIST classifier numbers, "
                             "FID or diversity) [default: the setting's, else about 20 per run]")
     train.add_argument("--no-eval", action="store_true", help="skip the quality evaluations")
     train.add_argument("--out", type=_out_folder, default=None,
                        help="output folder [default: runs/lesson<NN>_<setting>]")
-    train.add_argument("--print-every", type=_positive_int, default=50,
+    train.add_argument("--print-every", type=positive_int, default=50,
                        help="when not on a terminal: one line every N iterations of an epoch [default: 50]")
     train.add_argument("--data-root", type=Path,
                        help="folder holding MNIST/, celeba/, pokemon/ [default: $GAN_TUTORIAL_DATA]")
@@ -209,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"how many images, at most {MAX_SAMPLES:,} [default: 64]")
     sample.add_argument("-o", "--output", type=_image_file, default=Path("grid.png"),
                         help=f"image file to write ({', '.join(IMAGE_SUFFIXES)}) [default: grid.png]")
-    sample.add_argument("--nrow", type=_positive_int, help="images per row [default: about sqrt(n)]")
+    sample.add_argument("--nrow", type=positive_int, help="images per row [default: about sqrt(n)]")
     sample.add_argument("--seed", type=_seed, default=0, help="random seed for the noise [default: 0]")
     sample.add_argument("--digit", type=_class_index,
                         help="the class a conditional run (lesson 08) draws [default: every class in turn]")

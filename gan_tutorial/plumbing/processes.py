@@ -29,15 +29,21 @@ def left_by_dead_process(path: Path, prefix: str) -> bool:
     return owner is not None and not process_alive(int(owner.group(1)))
 
 
+def signal_on_parent_death(sig: int) -> None:
+    """On Linux, have this process receive ``sig`` when its parent dies, however it dies
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
+    except (OSError, AttributeError):
+        pass
+
+
 def die_with_parent(worker_id: int = 0) -> None:
     """A DataLoader ``worker_init_fn``: on Linux the worker is killed when its parent dies.
 
     PyTorch's workers notice a dead parent only every few seconds and may first finish their
     batch; a build killed with kill -9 left decoding workers running for minutes.
     """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    signal_on_parent_death(signal.SIGKILL)

@@ -56,3 +56,20 @@ def run_lock(folder: str | os.PathLike) -> Iterator[Path]:
         yield path
     finally:
         handle.close()  # releases the lock
+
+
+def lock_holder(folder: str | os.PathLike) -> str | None:
+    """Who holds ``folder``'s lock right now ("PID ..., started ..."), else None; the lock is
+    tried for a moment only (a run starting in that instant is told the folder is in use)."""
+    if fcntl is None:
+        return None
+    try:
+        handle = open(Path(folder) / LOCK_NAME)
+    except OSError:  # no lock file: nobody
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)  # released on close
+        except BlockingIOError:
+            return handle.read().strip() or "an unknown process"
+    return None
