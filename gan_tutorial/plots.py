@@ -331,3 +331,139 @@ def save_progress_gif(history: History, path: str | os.PathLike, fps: int = 3, *
     path.parent.mkdir(parents=True, exist_ok=True)
     progress_animation(history, **kwargs).save(path, writer=animation.PillowWriter(fps=fps))
     return path
+
+
+# ------------------------------------------------------------------ 2-D points (lesson 00)
+POINT_COLORS = {"real": "#1b7837", "fake": "#762a83"}  # GAN Lab's colours: green real, purple fake
+
+
+def _heatmap(ax: plt.Axes, values: torch.Tensor, axis: torch.Tensor, title: str):
+    """D's probability "real" over the plane: green near 1, white at 1/2, purple near 0."""
+    lim = float(axis[-1])
+    image = ax.imshow(values.numpy(), origin="lower", extent=(-lim, lim, -lim, lim), cmap="PRGn",
+                      vmin=0, vmax=1, interpolation="bilinear")
+    ax.set(title=title, xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return image
+
+
+def plot_point_sets(n: int = 1000, seed: int = 0) -> plt.Figure:
+    """The 2-D distributions lesson 00 trains on, side by side."""
+    from .data import POINT_SETS, toy_points
+
+    fig, axes = plt.subplots(1, len(POINT_SETS), figsize=(3.2 * len(POINT_SETS), 3.4))
+    for ax, name in zip(axes, POINT_SETS):
+        points = toy_points(name, n, seed=seed).numpy()
+        ax.scatter(points[:, 0], points[:, 1], s=3, c=POINT_COLORS["real"], alpha=0.5, linewidths=0)
+        ax.set(title=name.replace("_", " "), xlim=(-3, 3), ylim=(-3, 3), aspect="equal")
+    fig.tight_layout()
+    return fig
+
+
+def plot_decision(frame, ax: plt.Axes | None = None, arrows: bool = True, best: bool = False,
+                  marked: dict | None = None, mode_numbers: bool = False) -> plt.Axes:
+    """D's decision (or, with ``best``, the best D*) over the plane with the real (green) and fake
+    (purple) points; ``arrows``: where the next update of G pushes each fake; ``marked``:
+    labelled points {"A": (x, y)}; ``mode_numbers``: number the ring's modes 0-7."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    title = "best D* = p_data / (p_data + p_g)" if best else f"D's decision, step {frame.step}"
+    _heatmap(ax, frame.d_star_map if best else frame.d_map, frame.grid_axis, title)
+    real, fake = frame.real.numpy(), frame.fake.numpy()
+    dots = dict(s=4, alpha=0.6, linewidths=0)
+    ax.scatter(real[:, 0], real[:, 1], c=POINT_COLORS["real"], label="real", **dots)
+    ax.scatter(fake[:, 0], fake[:, 1], c=POINT_COLORS["fake"], label="fake", **dots)
+    if arrows:
+        shown = slice(None, None, max(1, len(fake) // 80))  # 80 arrows are readable
+        push = frame.arrows[shown].numpy()
+        ax.quiver(fake[shown, 0], fake[shown, 1], push[:, 0], push[:, 1], color="black",
+                  angles="xy", width=0.004, alpha=0.8)
+    for name, point in (marked or {}).items():
+        x, y = (float(v) for v in point)
+        ax.scatter([x], [y], s=90, facecolors="none", edgecolors="black", linewidths=1.5)
+        ax.annotate(name, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=12, weight="bold")
+    if mode_numbers:
+        from .data import ring_modes
+
+        for i, (x, y) in enumerate(ring_modes().tolist()):
+            ax.annotate(str(i), (1.25 * x, 1.25 * y), ha="center", va="center", fontsize=11, weight="bold")
+    ax.legend(loc="lower left", fontsize=8, markerscale=3)
+    return ax
+
+
+def plot_points_frame(frame, history, fig: "plt.Figure | None" = None, arrows: bool = True) -> plt.Figure:
+    """Lesson 00's six panels for one moment of a :class:`~gan_tutorial.points.PointGAN`.
+
+    Top: real (green) and fake (purple) points on D's decision with the arrows along which
+    the next G update moves each fake; the best D* for this G; G's image of a noise grid.
+    Bottom: both losses, the Jensen-Shannon divergence (and modes covered on the ring), and
+    D's mean output on the real points (1/2 when D can no longer tell). ``fig``: draw into
+    this figure (cleared first), e.g. one a widget re-renders; ``arrows=False`` hides them.
+    """
+    if fig is None:
+        fig = plt.figure(figsize=(13, 8))
+    fig.clear()
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(2, 3)
+    lim = float(frame.grid_axis[-1])
+    plot_decision(frame, axes[0, 0], arrows=arrows)
+    plot_decision(frame, axes[0, 1], arrows=False, best=True)
+    real = frame.real.numpy()
+    manifold = axes[0, 2]
+    manifold.scatter(real[:, 0], real[:, 1], c=POINT_COLORS["real"], s=3, alpha=0.25, linewidths=0)
+    for line in frame.noise_lines.numpy():
+        manifold.plot(line[:, 0], line[:, 1], color=POINT_COLORS["fake"], linewidth=0.8)
+    manifold.set(title="G's image of a grid of noise", xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+    losses, divergence, d_real = axes[1]
+    if history.step:
+        losses.plot(history.step, history.loss_d, color=COLORS["D"], linewidth=0.8, label="D")
+        losses.plot(history.step, history.loss_g, color=COLORS["G"], linewidth=0.8, label="G")
+        losses.legend(fontsize=8)
+    losses.set(title="losses", xlabel="step (updates of G)")
+    divergence.plot(history.frame_step, history.js, "o-", markersize=3, color="black", label="Jensen-Shannon")
+    divergence.axhline(np.log(2), color="grey", linestyle="--", linewidth=1)
+    divergence.set(title="JS(p_data, p_g): ln 2 = no overlap", xlabel="step", ylim=(0, 0.75))
+    if frame.modes_covered is not None:
+        modes = divergence.twinx()
+        modes.plot(history.frame_step, history.modes_covered, "s-", markersize=3, color="tab:red")
+        modes.set_ylabel("ring modes covered", color="tab:red")
+        modes.set_ylim(0, 8.5)
+    d_real.plot(history.frame_step, history.d_mean, "o-", markersize=3, color=POINT_COLORS["real"])
+    d_real.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+    d_real.set(title="mean D(x) on the real points", xlabel="step", ylim=(0, 1))
+    return fig
+
+
+def plot_mode_coverage(histories: dict, ax: plt.Axes | None = None) -> plt.Axes:
+    """Modes of the ring covered over training, one line per named run (a PointHistory each)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    for name, h in histories.items():
+        ax.plot(h.frame_step, h.modes_covered, "o-", markersize=3, label=name)
+    ax.set(title="Modes of the ring covered (>= 1% of the fakes within 3 sigma)", xlabel="step",
+           ylabel="modes covered", ylim=(-0.2, 8.5))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def training_view(history: History, fig: "plt.Figure", nrow: int = 8, max_images: int = 64) -> "plt.Figure":
+    """The live training view: the latest fixed-noise grid, the curves so far and the last
+    quality numbers, drawn into ``fig`` (cleared first) for a display that refreshes."""
+    fig.clear()
+    grid_ax, loss_ax, d_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.3, 1.3]})
+    if history.snapshots:
+        images = history.snapshots[-1][:max_images]  # uint8, as recorded
+        grid_ax.imshow(grid_image(images, nrow=nrow))
+        grid_ax.set_title(f"fixed noise, iteration {history.snapshot_iterations[-1]}")
+    grid_ax.axis("off")
+    window = smoothing_window(len(history.loss_d)) if history.loss_d else None
+    if history.loss_d:
+        plot_losses(history, window, ax=loss_ax)
+        plot_d_outputs(history, window, ax=d_ax)
+    numbers = getattr(history, "metrics", None) or {}
+    if numbers and history.metric_iterations:
+        last = ", ".join(f"{k.replace('_', ' ')} {v[-1]:.3g}" for k, v in numbers.items() if v)
+        fig.suptitle(f"measured at iteration {history.metric_iterations[-1]}: {last}", fontsize=10)
+    fig.tight_layout()
+    return fig

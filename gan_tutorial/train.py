@@ -31,6 +31,7 @@ from .history import STAT_KEYS, History, to_uint8
 from .losses import make_loss
 from .plumbing.checkpoint import check_writable, first_non_finite, write_file
 from .plumbing.distributed import unwrap
+from .plumbing.environment import live_view_wanted
 from .plumbing.interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
 from .plumbing.precision import MixedPrecision, resolve_precision, sigmoid_in_fp32
 from .plumbing.runtime import cudnn_autotune, get_device
@@ -128,9 +129,14 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     stats: dict[str, float] | None = None  # the last recorded iteration
     counted: float | None = None  # up to when history.train_seconds holds this run's time
+    view: "LiveView | None" = None  # the picture refreshed in the notebook while it trains
 
     def out_of_time(self) -> bool:
         return self.max_minutes is not None and time.monotonic() > self.started + 60 * self.max_minutes
+
+    def show(self, history: History, force: bool = False) -> None:
+        if self.view is not None:
+            self.view.update(history, force)
 
     def count_time(self, history: History) -> None:
         """Add the time trained since the last count to ``history.train_seconds``: each
@@ -138,6 +144,15 @@ class _Run:
         now = time.monotonic()
         history.train_seconds += now - (self.counted or self.started)
         self.counted = now
+
+
+def _live_view(history: History, live: bool | None) -> "LiveView | None":
+    """The live view ``fit`` refreshes: on when asked, or (None) when :func:`live_view_wanted`."""
+    if not (live_view_wanted() if live is None else live):
+        return None
+    from .live import LiveView  # IPython and matplotlib are needed only here
+
+    return LiveView(history)  # drawn from the history, so a resumed run continues its curves
 
 
 class TrainingDivergedError(RuntimeError):
@@ -385,7 +400,7 @@ class GANTrainer:
             checkpoint: str | os.PathLike | None = None, sample_dir: str | os.PathLike | None = None,
             print_every: int | None = None, progress: bool = True,
             evaluate: Evaluator | None = None, eval_every: int | None = None,
-            max_minutes: float | None = None) -> History:
+            max_minutes: float | None = None, live: bool | None = None) -> History:
         """Train until ``epochs`` epochs are done in total, then return the history.
 
         Snapshots the fixed noise before training, every ``snapshot_every`` iterations and
@@ -395,10 +410,10 @@ class GANTrainer:
         sample grid per epoch to ``sample_dir``; prints a stats line every ``print_every``
         iterations. Stops cleanly after ``max_minutes``, on Ctrl-C / the stop button, or
         when a loss turns NaN (then the last checkpoint is kept as it was). Calling ``fit``
-        again carries on.
+        again carries on. ``live``: a picture of the run refreshed in the notebook (None: auto).
         """
         run = self._start_run(loader, epochs, snapshot_every, checkpoint, print_every, progress,
-                              evaluate, eval_every, max_minutes)
+                              evaluate, eval_every, max_minutes, live)
         h = self.history
         try:
             with terminate_as_interrupt(), cudnn_autotune(self.device):  # SIGTERM stops like Ctrl-C
@@ -429,7 +444,7 @@ class GANTrainer:
 
     # ------------------------------------------------------------ the loop's pieces
     def _start_run(self, loader, epochs, snapshot_every, checkpoint, print_every, progress,
-                   evaluate, eval_every, max_minutes) -> "_Run":
+                   evaluate, eval_every, max_minutes, live=None) -> "_Run":
         """Check fit's arguments, then set up the progress bar and the iteration-0 pictures."""
         _check_fit_arguments(loader, epochs, max_minutes, evaluate, eval_every)
         if checkpoint is not None and self.is_main_process:
@@ -447,6 +462,7 @@ class GANTrainer:
             self.snapshot()  # iteration 0: what the untrained generator draws
         if evaluate is not None and not h.metric_iterations:
             self.evaluate(evaluate)
+        run.view = _live_view(h, live) if self.is_main_process else None
         self.G.train()
         self.D.train()
         return run
@@ -477,6 +493,7 @@ class GANTrainer:
             self.snapshot()
         if due_eval:
             self.evaluate(run.evaluate)
+        run.show(self.history)  # redraws the live view when there is a new snapshot or evaluation
 
     def _finish_run(self, run: "_Run") -> None:
         """Record what is left, take the last snapshot and evaluation, save, say why it stopped."""
@@ -488,6 +505,7 @@ class GANTrainer:
             if run.evaluate is not None and h.metric_iterations[-1] != h.iterations:
                 self.evaluate(run.evaluate)
             run.count_time(h)
+            run.show(h, force=True)
             if run.checkpoint is not None and self.is_main_process:
                 self.save(run.checkpoint)
         if interrupted_again:

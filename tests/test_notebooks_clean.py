@@ -9,9 +9,15 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-LESSONS = ["01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba", "04_dcgan_pokemon", "05_fc_vs_dcgan",
-           "06_troubleshooting", "07_modern_gans", "08_conditional_gan"]  # 06 trains nothing: it reads saved runs
-TRAINING_LESSONS = LESSONS[:4] + LESSONS[6:]  # 05 compares two lessons' models; 07 trains variants of one
+LESSONS = ["00_points_2d", "01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba", "04_dcgan_pokemon",
+           "05_fc_vs_dcgan", "06_troubleshooting", "07_modern_gans", "08_conditional_gan"]
+# lessons that train images with GANTrainer.fit (05 compares two lessons' models; 06 reads saved runs;
+# 00 trains points with its own small loop)
+TRAINING_LESSONS = ["01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba", "04_dcgan_pokemon",
+                    "07_modern_gans", "08_conditional_gan"]
+# lessons that write networks or a training step on the page, each checked against the package there
+ON_THE_PAGE = {"00_points_2d": "assert same_numbers and same_weights",
+               "01_fc_gan_mnist": "assert same_numbers and same_weights"}
 IGNORED = {"nbval-ignore-output", "nbval-skip"}
 
 
@@ -76,19 +82,35 @@ def test_notebooks_define_nothing_and_import_the_package(name):
     assert "from gan_tutorial import" in source
     assert not re.search(r"^\s*(def|class)\s", source, re.MULTILINE), \
         "models, loops and plots belong in the gan_tutorial package"
+    if name in ON_THE_PAGE:  # written out on purpose, and compared with the package in a checked cell
+        assert ON_THE_PAGE[name] in source
+        return
     assert "nn.Sequential(" not in without_solutions(source) and "optimizer.step()" not in source
-    if name != LESSONS[0]:  # lesson 01 writes one training step out on purpose, once
-        assert ".step()" not in source
+    assert ".step()" not in source
+
+
+def test_lesson_00_writes_its_networks_and_step_on_the_page_and_checks_them():
+    cells = code_cells(load("00_points_2d"))
+    source = "\n".join(c.source for c in cells)
+    for piece in ("nn.Sequential(", "load_state_dict(package_G.net.state_dict())", "loss_d.backward()",
+                  "opt_d.step()", "loss_g.backward()", "opt_g.step()", "gan.step()", "copy.deepcopy("):
+        assert piece in source, f"lesson 00's page lacks {piece}"
+    expected = {"assert same_outputs": "same names and shapes: True | same outputs: True\n",
+                "assert same_numbers": "same numbers: True | same weights after the step: True\n"}
+    for marker, text in expected.items():  # nbval re-runs these cells and compares the stored line
+        compared = [c for c in cells if marker in c.source]
+        assert len(compared) == 1 and not set(compared[0].metadata.get("tags", [])) & IGNORED
+        assert "".join(o.get("text", "") for o in compared[0].outputs) == text
 
 
 def test_lesson_01_walks_through_the_step_and_compares_it_with_the_trainer():
-    source = "\n".join(c.source for c in code_cells(load(LESSONS[0])))
+    source = "\n".join(c.source for c in code_cells(load("01_fc_gan_mnist")))
     for piece in (".detach()", "loss_d.backward()", "opt_d.step()", "loss_g.backward()",
                   "opt_g.step()", ".train_step(real)", "copy.deepcopy(", "assert same_numbers"):
         assert piece in source, f"lesson 01's walk-through lacks {piece}"
     # nbval re-runs the notebook and compares this stored output, so the equality is checked
     # on every test run, not only when the notebook was last refreshed.
-    compared = [c for c in code_cells(load(LESSONS[0])) if "assert same_numbers" in c.source]
+    compared = [c for c in code_cells(load("01_fc_gan_mnist")) if "assert same_numbers" in c.source]
     assert len(compared) == 1 and not set(compared[0].metadata.get("tags", [])) & IGNORED
     assert "".join(o.get("text", "") for o in compared[0].outputs) == \
         "same numbers: True | same weights after the step: True\n"
@@ -98,7 +120,7 @@ def test_lesson_01_walks_through_the_step_and_compares_it_with_the_trainer():
 def test_the_training_step_is_one_click_away(name):
     text = "\n".join(c.source for c in load(name).cells if c.cell_type == "markdown")
     assert "](../gan_tutorial/train.py)" in text
-    if name != LESSONS[0]:
+    if name != "01_fc_gan_mnist":
         anchor = "01_fc_gan_mnist.ipynb#The-training-step-on-the-page"
         assert f"]({anchor})" in text, f"{name} does not link to lesson 01's walk-through"
     else:

@@ -141,3 +141,24 @@ def lesson_setting(choice: str = "class") -> str:
         source = SETTING_ENV if env_value(SETTING_ENV) else "the setting"
         raise ValueError(f"{source}={value!r} is not a setting. Use one of: {', '.join(SETTINGS)}.")
     return value
+
+
+LIVE_ENV = "GAN_TUTORIAL_LIVE"
+"""1: draw the live training view even in quick mode; 0: never (e.g. when notebooks are
+executed headless to publish them). Unset: live in a Jupyter kernel outside quick mode and CI."""
+
+
+def live_view_wanted() -> bool:
+    """Whether ``GANTrainer.fit`` should refresh a live view in the notebook's output."""
+    forced = env_value(LIVE_ENV)
+    if forced is not None:
+        return env_flag(LIVE_ENV)
+    in_ci = (env_value("CI") or "0").lower() not in FALSE_WORDS  # CI=true, CI=github, ...
+    if quick_mode() or in_ci:
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"  # a notebook's kernel
