@@ -24,6 +24,14 @@ BUDGET = 0.03  # the training view may take at most this share of training time 
 MIN_INTERVAL_S = 2.0  # and refreshes at most this often
 
 
+def can_display() -> bool:
+    """Whether rich output reaches a notebook: inside IPython (a plain script would only print
+    the picture's name)."""
+    from IPython import get_ipython
+
+    return get_ipython() is not None
+
+
 def figure_png(fig: Figure, dpi: int = 72) -> bytes:
     """A figure drawn off-screen (no pyplot, so any thread may draw) as PNG bytes."""
     FigureCanvasAgg(fig)
@@ -69,10 +77,11 @@ class LiveView:
         self.fig = Figure(figsize=(13, 3.6))
         self._image = Image
         self.seen: tuple[int, int] = (-1, -1)
+        began = self.schedule.clock()
         self.handle = display(Image(data=self._png_of(history or History())), display_id=True)
         if history is not None:
             self.seen = self._newest(history)
-            self.schedule.record(0.0)
+            self.schedule.record(self.schedule.clock() - began)
 
     @staticmethod
     def _newest(history: History) -> tuple[int, int]:

@@ -71,7 +71,7 @@ class PointRecipe:
     """Everything a 2-D run is made of; every field can be changed while it runs except
     ``points``, ``hidden``, ``latent_dim`` and ``seed``, which need :meth:`PointGAN.reset`."""
 
-    points: str = "ring"
+    points: str | torch.Tensor = "ring"  # a named set, or points typed as a tensor (m, 2)
     loss: str = "non-saturating"
     optimizer: str = "adam"
     lr_d: float = 1e-3
@@ -83,6 +83,7 @@ class PointRecipe:
     seed: int = 0
 
     def check(self) -> "PointRecipe":
+        toy_points(self.points, 1, seed=0)  # names the choices for an unknown data set
         point_loss(self.loss)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")

@@ -150,7 +150,10 @@ def _live_view(history: History, live: bool | None) -> "LiveView | None":
     """The live view ``fit`` refreshes: on when asked, or (None) when :func:`live_view_wanted`."""
     if not (live_view_wanted() if live is None else live):
         return None
-    from .live import LiveView  # IPython and matplotlib are needed only here
+    from .live import LiveView, can_display  # IPython and matplotlib are needed only here
+
+    if not can_display():
+        return None  # a script or the CLI: no notebook to draw in
 
     return LiveView(history)  # drawn from the history, so a resumed run continues its curves
 

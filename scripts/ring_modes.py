@@ -40,6 +40,25 @@ def run(recipe: dict, seed: int, steps: int, every: int) -> dict:
             "modes_covered": h.modes_covered, "js": [round(j, 4) for j in h.js]}
 
 
+NAMES = {"collapse": "collapse: lr D = lr G = 1e-3", "fix": "fix: lr G = 5e-4"}
+
+
+def markdown_table(record: dict) -> str:
+    """The table docs/results.md shows between its ring-record markers (a test compares them)."""
+    lines = ["| recipe | modes covered, seeds " + "-".join(str(s) for s in _seed_span(record)) +
+             " | median | fewest | Jensen-Shannon at the end |", "|---|---|---|---|---|"]
+    for name, result in record["recipes"].items():
+        lines.append(f"| {NAMES.get(name, name)} | {', '.join(map(str, result['final_modes']))} | "
+                     f"{result['median_modes']:g} | {result['fewest_modes']} | "
+                     f"{', '.join(f'{js:.3f}' for js in result['final_js'])} |")
+    return "\n".join(lines)
+
+
+def _seed_span(record: dict) -> tuple[int, int]:
+    seeds = [run["seed"] for result in record["recipes"].values() for run in result["runs"]]
+    return min(seeds), max(seeds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -65,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             "final_modes": final, "median_modes": statistics.median(final), "fewest_modes": min(final),
             "final_js": [r["js"][-1] for r in runs], "runs": runs}
     write_text(args.out, json.dumps(record, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    print(f"wrote {args.out}; its table for docs/results.md:\n{markdown_table(record)}")
     return 0
 
 

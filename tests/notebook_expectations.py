@@ -76,6 +76,7 @@ class LessonExpectations:
 
     path: Path
     cell_types: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
     figure_cells: list[int] = field(default_factory=list)
     training_cells: list[int] = field(default_factory=list)
     player_cells: list[int] = field(default_factory=list)
@@ -93,6 +94,7 @@ def expectations(path: Path) -> LessonExpectations:
     expected = LessonExpectations(path=Path(path))
     for i, cell in enumerate(nb.cells):
         expected.cell_types.append(cell.cell_type)
+        expected.sources.append(cell.source)
         if cell.cell_type == "markdown" and has_math(cell.source):
             expected.math_cells.append(i)
         if cell.cell_type != "code":

@@ -419,3 +419,139 @@ def test_animation_player(lesson: LessonRun, screenshot_dir: Path) -> None:
         player.screenshot(path=str(screenshot_dir / f"{stem}_after_next.png"))
         assert after[1] != before[1], f"{lesson.name} cell {i}: Next frame did not move the slider"
         assert after[0] != before[0], f"{lesson.name} cell {i}: Next frame did not change the image"
+
+
+# --- lesson 00's playground and the live training view (issue 31) ------------------------------
+_STATUS_JS = """cell => { const s = [...cell.querySelectorAll('.widget-html-content')]
+    .map(n => n.innerText).find(t => t.includes('weights D')); return s || null; }"""
+_PICTURE_JS = """cell => { const img = cell.querySelector('.jupyter-widgets img');
+    return img && img.complete && img.naturalWidth > 0 ? img.src.length + ':' + img.src.slice(-64) : null; }"""
+
+
+def _tags(status: str) -> tuple[str, str]:
+    found = re.search(r"weights D (\w+), G (\w+)", status)
+    assert found, f"the playground's status line names no weights: {status!r}"
+    return found.group(1), found.group(2)
+
+
+def _after_click(page, cell, button: str, before: str) -> str:
+    """Click a playground button and wait for its status line to change; return the new line."""
+    cell.get_by_role("button", name=button, exact=True).click()
+    deadline = time.monotonic() + RENDER_TIMEOUT_S
+    while time.monotonic() < deadline:
+        status = cell.evaluate(_STATUS_JS)
+        if status and status != before:
+            return status
+        page.wait_for_timeout(200)
+    pytest.fail(f"the playground's {button!r} button changed nothing within {RENDER_TIMEOUT_S} s", pytrace=False)
+
+
+@pytest.mark.parametrize("lesson", [n for n in LESSONS if n.startswith("00_")], indirect=True)
+def test_playground_buttons_and_controls_respond(lesson: LessonRun, screenshot_dir: Path) -> None:
+    """D only moves D's weights and the picture, not G's; G only the reverse; a learning-rate
+    control changes the running game's setting; Run trains until Pause."""
+    page = lesson.page
+    index = next(i for i, kind in enumerate(lesson.expected.cell_types)
+                 if kind == "code" and "Playground(" in lesson.expected.sources[i])
+    cell = _cell(page, index)
+    cell.scroll_into_view_if_needed()
+    status = _cells_with(page, [index], _STATUS_JS, RENDER_TIMEOUT_S, what="the playground's status line")[index]
+    picture = cell.evaluate(_PICTURE_JS)
+    assert picture, "the playground shows no picture"
+    cell.screenshot(path=str(screenshot_dir / "00_playground_start.png"))
+    d0, g0 = _tags(status)
+    status = _after_click(page, cell, "D only", status)
+    d1, g1 = _tags(status)
+    assert d1 != d0 and g1 == g0, f"D only: D {d0}->{d1}, G {g0}->{g1}"
+    page.wait_for_timeout(500)
+    assert cell.evaluate(_PICTURE_JS) != picture, "D only did not redraw the picture"
+    status = _after_click(page, cell, "G only", status)
+    d2, g2 = _tags(status)
+    assert d2 == d1 and g2 != g1, f"G only: D {d1}->{d2}, G {g1}->{g2}"
+    cell.screenshot(path=str(screenshot_dir / "00_playground_after_d_and_g.png"))
+    readout = cell.locator(".widget-readout").nth(1)  # lr G's value, editable
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1.0e-2")
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + RENDER_TIMEOUT_S
+    while "lr G 1.0e-02" not in (cell.evaluate(_STATUS_JS) or "") and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert "lr G 1.0e-02" in cell.evaluate(_STATUS_JS), f"lr G did not reach the game: {cell.evaluate(_STATUS_JS)}"
+    step = int(re.search(r"step (\d+)", cell.evaluate(_STATUS_JS)).group(1))
+    cell.get_by_role("button", name="Run", exact=True).click()
+    deadline = time.monotonic() + RENDER_TIMEOUT_S
+    while int(re.search(r"step (\d+)", cell.evaluate(_STATUS_JS)).group(1)) < step + 50:
+        assert time.monotonic() < deadline, "Run did not train 50 steps within a minute"
+        page.wait_for_timeout(300)
+    cell.get_by_role("button", name="Pause", exact=True).click()
+    page.wait_for_timeout(3000)
+    paused = cell.evaluate(_STATUS_JS)
+    page.wait_for_timeout(2000)
+    assert cell.evaluate(_STATUS_JS) == paused, "the playground went on training after Pause"
+    cell.screenshot(path=str(screenshot_dir / "00_playground_after_run.png"))
+
+
+_LIVE_OBSERVER_JS = """([index]) => {
+    const cell = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')[index];
+    window.__liveSeen = [];
+    const record = () => {
+        const prompt = cell.querySelector('.jp-InputPrompt').textContent.trim();
+        for (const img of cell.querySelectorAll('.jp-OutputArea-output img')) {
+            const key = img.src.length + ':' + img.src.slice(-64);
+            if (!window.__liveSeen.some(s => s.key === key)) window.__liveSeen.push({key, prompt});
+        }
+    };
+    new MutationObserver(record).observe(cell, {subtree: true, childList: true, attributes: true,
+                                                attributeFilter: ['src']});
+}"""
+
+
+@pytest.fixture(scope="module")
+def live_lab(tmp_path_factory: pytest.TempPathFactory, browser, request) -> LabServer:
+    """A JupyterLab whose kernels draw the live view (GAN_TUTORIAL_LIVE=1) in quick mode."""
+    require_notebook_data(request, "01_fc_gan_mnist")
+    work = tmp_path_factory.mktemp("jupyterlab-live")
+    root = work / "root"
+    (root / "notebooks").mkdir(parents=True)
+    nb = nbformat.read(REPO / "notebooks" / "01_fc_gan_mnist.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    # refresh at every snapshot: the quick run lasts seconds, the default schedule waits 2 s
+    nb.cells.insert(1, nbformat.v4.new_code_cell("import gan_tutorial.live as live\n"
+                                                 "live.MIN_INTERVAL_S, live.BUDGET = 0.0, 1.0"))
+    nbformat.write(nb, root / "notebooks" / "01_live.ipynb")
+    env = {"GAN_TUTORIAL_QUICK": "1", "GAN_TUTORIAL_LIVE": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    with LabServer(root, work / "server", env=env) as server:
+        yield server
+
+
+def test_a_training_cell_shows_the_grid_changing_while_it_runs(live_lab: LabServer, browser,
+                                                               screenshot_dir: Path) -> None:
+    """In lesson 01's training cell, the live picture changes at least 3 times before the cell ends."""
+    expected = expectations(live_lab.root_dir / "notebooks" / "01_live.ipynb")
+    index = expected.training_cells[0]
+    context = browser.new_context(viewport=VIEWPORT)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(live_lab.base_url) else r.abort())
+    page = context.new_page()
+    try:
+        page.goto(live_lab.url("/lab/workspaces/live/tree/notebooks/01_live.ipynb"), timeout=180_000)
+        n_cells = len(expected.cell_types)
+        _wait(page, f"() => {{ const s = ({_CELL_STATE_JS})(); return s.kinds.length === {n_cells} "
+                    f"&& s.status === 'idle'; }}", 300, what="the notebook to open")
+        page.evaluate(_LIVE_OBSERVER_JS, [index])
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        _wait(page, f"""() => {{ const s = ({_CELL_STATE_JS})();
+                                 return s.prompts[{index}] && /^\\[\\d+\\]:$/.test(s.prompts[{index}]); }}""",
+              RUN_TIMEOUT_S, what="the training cell to finish")
+        seen = page.evaluate("() => window.__liveSeen")
+        _cell(page, index).screenshot(path=str(screenshot_dir / "01_live_view.png"))
+    finally:
+        context.close()
+        live_lab.shutdown_kernels()
+    while_running = [s for s in seen if s["prompt"] == "[*]:"]
+    assert len(while_running) >= 3, (f"the live view showed {len(while_running)} pictures while the "
+                                     f"training cell ran (all seen: {len(seen)})")

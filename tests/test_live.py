@@ -224,6 +224,7 @@ def test_fit_refreshes_the_view_while_it_trains_and_continues_on_resume(monkeypa
 
     handles = []
     monkeypatch.setattr(IPython.display, "display", lambda *a, **k: handles.append(Handle()) or handles[-1])
+    monkeypatch.setattr("gan_tutorial.live.can_display", lambda: True)  # as in a notebook's kernel
     monkeypatch.setattr("gan_tutorial.live.MIN_INTERVAL_S", 0.0)
     monkeypatch.setattr("gan_tutorial.live.BUDGET", 1.0)
     torch.manual_seed(0)
@@ -235,3 +236,47 @@ def test_fit_refreshes_the_view_while_it_trains_and_continues_on_resume(monkeypa
     assert len(handles) == 2 and handles[1].updates >= 4
     trainer.fit(loader, 3, snapshot_every=2, progress=False, live=False)
     assert len(handles) == 2
+
+
+def test_typed_points_train_and_an_unknown_set_is_named():
+    letter_l = torch.tensor([[0.0, y / 4] for y in range(9)] + [[x / 4, 0.0] for x in range(1, 5)])
+    gan = PointGAN(points=letter_l, seed=0)
+    gan.train(20, measure_every=10)
+    assert gan.history.modes_covered == [-1, -1, -1] and gan.frame(50, 11).modes_covered is None
+    with pytest.raises(ValueError, match="choose one of gaussian"):
+        PointGAN(points="moons")
+
+
+def test_an_interrupted_fit_still_draws_its_last_picture(monkeypatch):
+    import IPython.display
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from gan_tutorial import FCDiscriminator, FCGenerator, GANTrainer
+
+    handle = Handle()
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: handle)
+    monkeypatch.setattr("gan_tutorial.live.can_display", lambda: True)
+    loader = DataLoader(TensorDataset(torch.rand(64, 1, 28, 28) * 2 - 1), batch_size=8)
+    trainer = GANTrainer(FCGenerator(), FCDiscriminator(), device="cpu")
+    step, calls = trainer.train_step, []
+
+    def interrupted_on_the_fourth(*args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return step(*args)
+
+    monkeypatch.setattr(trainer, "train_step", interrupted_on_the_fourth)
+    history = trainer.fit(loader, 1, snapshot_every=100, progress=False, live=True)
+    assert history.interrupted and history.iterations == 3
+    assert handle.updates >= 1  # the picture at the stop: snapshot of iteration 3, drawn at once
+
+
+def test_live_outside_a_notebook_draws_nothing_and_prints_nothing(capsys):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from gan_tutorial import FCDiscriminator, FCGenerator, GANTrainer
+
+    loader = DataLoader(TensorDataset(torch.rand(16, 1, 28, 28) * 2 - 1), batch_size=8)
+    GANTrainer(FCGenerator(), FCDiscriminator(), device="cpu").fit(loader, 1, progress=False, live=True)
+    assert "Image object" not in capsys.readouterr().out

@@ -1,0 +1,44 @@
+"""Pages quote measured numbers only from the records the measuring scripts wrote (issue 31's
+numbers: lesson 00's ring and the live view's cost)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "docs" / "results.md"
+
+
+def block(page: Path, marker: str) -> str:
+    found = re.search(rf"<!-- {marker} -->\n?(.*?)\n?<!-- /{marker} -->", page.read_text(encoding="utf-8"), re.S)
+    assert found, f"{page.name} has no <!-- {marker} --> block"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("script, record, marker", [
+    ("ring_modes", "lesson00_ring.json", "ring-record"),
+    ("live_overhead", "live_overhead.json", "live-overhead-record"),
+])
+def test_results_page_shows_the_record_as_the_script_renders_it(script, record, marker):
+    module = __import__(script)
+    data = json.loads((REPO / "docs" / "results" / record).read_text())
+    assert block(RESULTS, marker) == module.markdown_table(data)
+
+
+def test_the_check_fails_on_a_changed_number(tmp_path):
+    import ring_modes
+
+    data = json.loads((REPO / "docs" / "results" / "lesson00_ring.json").read_text())
+    data["recipes"]["collapse"]["final_modes"][0] += 1
+    assert block(RESULTS, "ring-record") != ring_modes.markdown_table(data)
+
+
+def test_teaching_guide_quotes_lesson_00s_measured_times():
+    record = json.loads((REPO / "docs" / "results" / "00_points_2d_times.json").read_text())
+    text = block(REPO / "docs" / "teaching.md", "lesson00-times").replace("\n", " ")
+    assert record["setting"] == "class"
+    assert f"took {record['total_seconds']:.0f} s in all, the longest {record['longest']['seconds']:.0f} s" in text
+    assert record["longest"]["seconds"] < 60, "a lesson 00 cell trains for a minute or more"
