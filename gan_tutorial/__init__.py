@@ -7,7 +7,7 @@ its module: the GAN's own (``models``, ``losses``, ``train``, ``history``, ``dat
 """
 # lesson 00: a GAN on 2-D points, and its live playground
 from .points import PointGAN, PointDiscriminator, PointGenerator
-from .live import Playground
+from .playground import Playground
 # the networks
 from .models import (ConvDiscriminator, DBlock, DCGANDiscriminator, DCGANGenerator, FCDiscriminator,
                      FCGenerator, GBlock, UpsampleGenerator, count_parameters, weights_init)

@@ -62,7 +62,7 @@ def _check_input(owner: str, what: str, x: torch.Tensor, *expected: tuple[int, .
 
 
 # ---------------------------------------------------------------- fully connected GAN
-def _mlp(sizes: Sequence[int], activation: nn.Module, dropout: float) -> list[nn.Module]:
+def mlp_layers(sizes: Sequence[int], activation: nn.Module, dropout: float) -> list[nn.Module]:
     """Linear layers between consecutive ``sizes``, each followed by activation (+ dropout)."""
     layers: list[nn.Module] = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -103,7 +103,7 @@ class FCGenerator(nn.Module):
         self.image_shape = _positive_ints("FCGenerator", "image_shape", image_shape)
         n_pixels = math.prod(self.image_shape)
         self.main = nn.Sequential(
-            *_mlp([latent_dim, *hidden], _activation(activation), dropout),
+            *mlp_layers([latent_dim, *hidden], _activation(activation), dropout),
             nn.Linear(hidden[-1], n_pixels),
             nn.Tanh(),
         )
@@ -135,7 +135,7 @@ class FCDiscriminator(nn.Module):
         n_pixels = math.prod(self.image_shape)
         self.main = nn.Sequential(
             nn.Flatten(),
-            *_mlp([n_pixels, *hidden], nn.LeakyReLU(0.2), dropout),
+            *mlp_layers([n_pixels, *hidden], nn.LeakyReLU(0.2), dropout),
             nn.Linear(hidden[-1], 1),
             *([] if logits else [nn.Sigmoid()]),
         )

@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from .data import RING_STD, ring_modes, toy_points
-from .losses import BCE, WGANGP, GANLoss, Hinge, MinimaxBCE
+from .losses import GANLoss, make_loss
+from .models import mlp_layers
 from .metrics.points import best_discriminator, js_divergence, kde_density, mode_coverage, plane_grid
 
 POINT_LOSSES = ("non-saturating", "minimax", "hinge", "wgan-gp")
@@ -29,11 +30,7 @@ class PointGenerator(nn.Module):
 
     def __init__(self, latent_dim: int = 2, hidden: int = 128, depth: int = 3) -> None:
         super().__init__()
-        sizes = [latent_dim] + [hidden] * depth
-        layers: list[nn.Module] = []
-        for n_in, n_out in zip(sizes, sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        self.net = nn.Sequential(*layers, nn.Linear(hidden, 2))
+        self.net = nn.Sequential(*mlp_layers([latent_dim] + [hidden] * depth, nn.ReLU(), 0.0), nn.Linear(hidden, 2))
         self.latent_shape = (latent_dim,)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -47,23 +44,20 @@ class PointDiscriminator(nn.Module):
 
     def __init__(self, hidden: int = 128, depth: int = 3) -> None:
         super().__init__()
-        sizes = [2] + [hidden] * depth
-        layers: list[nn.Module] = []
-        for n_in, n_out in zip(sizes, sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        self.net = nn.Sequential(*layers, nn.Linear(hidden, 1))
+        self.net = nn.Sequential(*mlp_layers([2] + [hidden] * depth, nn.ReLU(), 0.0), nn.Linear(hidden, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
 
 
 def point_loss(name: str) -> GANLoss:
-    """The loss object of a 2-D game: "non-saturating" or "minimax" BCE, "hinge" or "wgan-gp"."""
+    """The loss object of a 2-D game: "non-saturating" or "minimax" BCE (D's two terms
+    averaged), "hinge" or "wgan-gp"; the same objects the image lessons' step calls."""
     if name not in POINT_LOSSES:
         raise ValueError(f"loss must be one of {', '.join(POINT_LOSSES)}, got {name!r}")
     if name in ("hinge", "wgan-gp"):
-        return Hinge() if name == "hinge" else WGANGP()
-    return (MinimaxBCE if name == "minimax" else BCE)(reduction="mean")
+        return make_loss(name)
+    return make_loss("bce", g_loss=name, reduction="mean")
 
 
 @dataclass
@@ -83,6 +77,7 @@ class PointRecipe:
     seed: int = 0
 
     def check(self) -> "PointRecipe":
+        """This recipe, or ValueError naming the field that cannot be used and why."""
         toy_points(self.points, 1, seed=0)  # names the choices for an unknown data set
         point_loss(self.loss)
         if self.optimizer not in OPTIMIZERS:
@@ -94,6 +89,8 @@ class PointRecipe:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.latent_dim < 2:
+            raise ValueError(f"latent_dim must be at least 2 (the noise grid G bends is 2-D), got {self.latent_dim}")
         return self
 
 
@@ -104,7 +101,7 @@ class Frame:
     step: int
     real: torch.Tensor  # (n, 2)
     fake: torch.Tensor  # (n, 2)
-    arrows: torch.Tensor  # (n, 2): minus G's loss gradient on each fake (where G moves it)
+    arrows: torch.Tensor  # (n, 2): minus G's loss gradient at each fake (the signal G receives)
     grid_axis: torch.Tensor  # (m,): the heatmaps' x and y coordinates
     d_map: torch.Tensor  # (m, m): D's probability "real" on the plane
     d_star_map: torch.Tensor  # (m, m): the best D for the current G, from density estimates
@@ -172,6 +169,7 @@ class PointGAN:
         return toy_points(self.recipe.points, n or self.recipe.batch_size, seed=seed)
 
     def noise(self, n: int | None = None) -> torch.Tensor:
+        """A fresh batch of noise z for G (``n`` vectors, else a batch)."""
         return torch.randn(n or self.recipe.batch_size, self.recipe.latent_dim, generator=self.noise_gen)
 
     # ---------------------------------------------------------------- the steps (as on the page)
@@ -208,6 +206,8 @@ class PointGAN:
     def train(self, steps: int, measure_every: int = 100) -> PointHistory:
         """``steps`` full steps, measuring (Jensen-Shannon, modes, D on the reals) every
         ``measure_every`` and at the end."""
+        if isinstance(measure_every, bool) or not isinstance(measure_every, int) or measure_every < 1:
+            raise ValueError(f"measure_every must be a positive whole number of steps, got {measure_every!r}")
         if not self.history.frame_step:
             self.measure()
         for _ in range(steps):
@@ -225,8 +225,10 @@ class PointGAN:
         return torch.sigmoid(self.D(points))
 
     def arrows(self, fake: torch.Tensor) -> torch.Tensor:
-        """Minus the gradient of G's loss with respect to each fake point: the way the next
-        update of G pushes that point (scaled by the batch size, so per point)."""
+        """Minus the gradient of G's loss with respect to each fake point (per point: scaled by
+        the batch size): the direction in which G's loss falls fastest there, the signal G's
+        update receives through that fake. With plain SGD G's update moves the fakes along
+        these arrows to first order; Adam rescales each weight's step, so only roughly."""
         fake = fake.detach().requires_grad_(True)
         loss = self.loss.g_loss(self.D(fake))
         grad, = torch.autograd.grad(loss, fake)

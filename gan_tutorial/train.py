@@ -15,6 +15,7 @@ import math
 import os
 import signal
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -31,7 +32,7 @@ from .history import STAT_KEYS, History, to_uint8
 from .losses import make_loss
 from .plumbing.checkpoint import check_writable, first_non_finite, write_file
 from .plumbing.distributed import unwrap
-from .plumbing.environment import live_view_wanted
+from .plumbing.environment import live_view_wanted, notebook_kernel
 from .plumbing.interrupts import Terminated, deferred_interrupt, terminate_as_interrupt
 from .plumbing.precision import MixedPrecision, resolve_precision, sigmoid_in_fp32
 from .plumbing.runtime import cudnn_autotune, get_device
@@ -135,8 +136,15 @@ class _Run:
         return self.max_minutes is not None and time.monotonic() > self.started + 60 * self.max_minutes
 
     def show(self, history: History, force: bool = False) -> None:
-        if self.view is not None:
+        """Refresh the live view, if any; a view that fails is switched off, training goes on."""
+        if self.view is None:
+            return
+        try:
             self.view.update(history, force)
+        except Exception as err:  # noqa: BLE001 - a picture must never cost the run
+            self.view = None
+            warnings.warn(f"the live view stopped ({type(err).__name__}: {err}); training goes on "
+                          f"without it", RuntimeWarning, stacklevel=2)
 
     def count_time(self, history: History) -> None:
         """Add the time trained since the last count to ``history.train_seconds``: each
@@ -150,10 +158,9 @@ def _live_view(history: History, live: bool | None) -> "LiveView | None":
     """The live view ``fit`` refreshes: on when asked, or (None) when :func:`live_view_wanted`."""
     if not (live_view_wanted() if live is None else live):
         return None
-    from .live import LiveView, can_display  # IPython and matplotlib are needed only here
-
-    if not can_display():
-        return None  # a script or the CLI: no notebook to draw in
+    if not notebook_kernel():
+        return None  # a script, the CLI, a terminal: no page to draw in
+    from .live import LiveView  # IPython and matplotlib are needed only here
 
     return LiveView(history)  # drawn from the history, so a resumed run continues its curves
 
@@ -508,9 +515,9 @@ class GANTrainer:
             if run.evaluate is not None and h.metric_iterations[-1] != h.iterations:
                 self.evaluate(run.evaluate)
             run.count_time(h)
-            run.show(h, force=True)
             if run.checkpoint is not None and self.is_main_process:
                 self.save(run.checkpoint)
+            run.show(h, force=True)
         if interrupted_again:
             h.interrupted = True
             h.stop_reason = "terminated" if signal.SIGTERM in interrupted_again else "interrupted"

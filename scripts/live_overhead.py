@@ -25,7 +25,7 @@ import IPython.display
 import torch
 
 import script_args
-import gan_tutorial.live
+import gan_tutorial.train
 from gan_tutorial.live import LiveView
 from gan_tutorial.data import limit_dataset, make_loader
 from gan_tutorial.lessons import build_models, load_dataset, preset, trainer_kwargs
@@ -59,7 +59,7 @@ def timed_run(lesson: str, precision: str, snapshots: int, live: bool, steps: in
     epochs = -(-steps // len(loader))  # enough passes over the data for ``steps`` updates
     handle, views = KernelStandIn(), []
     IPython.display.display = lambda *args, **kwargs: handle
-    gan_tutorial.live.can_display = lambda: True  # the stand-in is the notebook
+    gan_tutorial.train.notebook_kernel = lambda: True  # the stand-in is the notebook
     LiveView.__init__ = lambda self, *a, _init=LiveView.__init__, **k: (views.append(self), _init(self, *a, **k))[1]
     began = time.perf_counter()
     history = trainer.fit(loader, epochs, snapshot_every=config.snapshot_every, progress=False, live=live)

@@ -1,7 +1,7 @@
 """Lesson 00's graded checks: right answers pass, wrong ones and guesses fail without saying which."""
 from __future__ import annotations
 
-import itertools
+import math
 
 import pytest
 import torch
@@ -40,6 +40,12 @@ def test_the_measured_directions_pass_and_a_neighbour_within_45_degrees_too(quiz
     check_arrow_directions(answer, gan, marked)
     check_arrow_directions({k: v.lower() for k, v in answer.items()}, gan, marked)  # any case
     assert capsys.readouterr().out.startswith("Correct!")
+    arrows = gan.arrows(torch.stack(list(marked.values())))
+    angles = {k: math.degrees(math.atan2(float(a[1]), float(a[0]))) for k, a in zip(marked, arrows)}
+    for name, angle in angles.items():  # the neighbour on the arrow's side is within 45 degrees
+        side = 1 if (angle - 45 * COMPASS.index(answer[name]) + 180) % 360 - 180 > 0 else -1
+        neighbour = COMPASS[(COMPASS.index(answer[name]) + side) % 8]
+        check_arrow_directions({**answer, name: neighbour}, gan, marked)
 
 
 def test_opposite_directions_fail_without_naming_which(quiz):
@@ -70,15 +76,15 @@ def test_malformed_answers_are_named(quiz):
 
 
 def test_the_check_measures_the_run_it_is_given(quiz):
-    """After G and D train on, the old answer is checked against the new arrows."""
+    """The same marked points on a fresh, untrained run: the answer for the trained run fails."""
     gan, marked = quiz
-    later = PointGAN(points="two_gaussians", seed=3)
-    later.train(200, measure_every=200)
-    assert measured(later, marked) == measured(gan, marked)  # the same run, rebuilt
-    later.train(400, measure_every=400)
-    if measured(later, marked) != measured(gan, marked):
-        with pytest.raises(CheckError):
-            check_arrow_directions(measured(gan, marked), later, marked)
+    rebuilt = PointGAN(points="two_gaussians", seed=3)
+    rebuilt.train(200, measure_every=200)
+    assert measured(rebuilt, marked) == measured(gan, marked)  # the same run, rebuilt
+    untrained = PointGAN(points="two_gaussians", seed=3)
+    assert measured(untrained, marked) != measured(gan, marked)
+    with pytest.raises(CheckError):
+        check_arrow_directions(measured(gan, marked), untrained, marked)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +104,7 @@ def test_the_missed_modes_pass_in_any_order_and_form(collapsed, capsys):
 
 def test_wrong_missed_modes_fail(collapsed):
     truth = missed_modes(collapsed)
-    covered = [m for m in range(8) if m not in truth]
+    covered = [m for m in range(8) if m not in truth and m not in pale(collapsed)]
     for answer in (covered, truth[1:], truth + covered[:1], list(range(8)), []):
         with pytest.raises(CheckError, match="not the set"):
             check_missed_modes(answer, collapsed)
@@ -106,6 +112,18 @@ def test_wrong_missed_modes_fail(collapsed):
         check_missed_modes([8], collapsed)
     with pytest.raises(CheckError, match="list of mode numbers"):
         check_missed_modes("some", collapsed)
+
+
+def pale(gan) -> list[int]:
+    """Modes where D* is between 1/2 and 0.8: an answer may name them or not."""
+    from gan_tutorial.exercises.points import d_star_at_modes
+
+    return [i for i, v in enumerate(d_star_at_modes(gan, 1000)) if 0.5 < v <= 0.8]
+
+
+def test_a_pale_green_mode_may_be_named_or_left_out(collapsed):
+    truth = missed_modes(collapsed)
+    check_missed_modes(truth + pale(collapsed), collapsed)
 
 
 def test_missed_modes_agree_with_the_mode_count(collapsed):

@@ -7,7 +7,8 @@ import copy
 import pytest
 import torch
 
-from gan_tutorial.live import LiveView, Playground, RefreshSchedule
+from gan_tutorial.live import LiveView, RefreshSchedule
+from gan_tutorial.playground import Playground
 from gan_tutorial.plumbing.environment import live_view_wanted
 from gan_tutorial.points import PointGAN, PointRecipe
 
@@ -224,7 +225,7 @@ def test_fit_refreshes_the_view_while_it_trains_and_continues_on_resume(monkeypa
 
     handles = []
     monkeypatch.setattr(IPython.display, "display", lambda *a, **k: handles.append(Handle()) or handles[-1])
-    monkeypatch.setattr("gan_tutorial.live.can_display", lambda: True)  # as in a notebook's kernel
+    monkeypatch.setattr("gan_tutorial.train.notebook_kernel", lambda: True)  # as in a notebook's kernel
     monkeypatch.setattr("gan_tutorial.live.MIN_INTERVAL_S", 0.0)
     monkeypatch.setattr("gan_tutorial.live.BUDGET", 1.0)
     torch.manual_seed(0)
@@ -255,7 +256,7 @@ def test_an_interrupted_fit_still_draws_its_last_picture(monkeypatch):
 
     handle = Handle()
     monkeypatch.setattr(IPython.display, "display", lambda *a, **k: handle)
-    monkeypatch.setattr("gan_tutorial.live.can_display", lambda: True)
+    monkeypatch.setattr("gan_tutorial.train.notebook_kernel", lambda: True)
     loader = DataLoader(TensorDataset(torch.rand(64, 1, 28, 28) * 2 - 1), batch_size=8)
     trainer = GANTrainer(FCGenerator(), FCDiscriminator(), device="cpu")
     step, calls = trainer.train_step, []

@@ -42,3 +42,26 @@ def test_teaching_guide_quotes_lesson_00s_measured_times():
     assert record["setting"] == "class"
     assert f"took {record['total_seconds']:.0f} s in all, the longest {record['longest']['seconds']:.0f} s" in text
     assert record["longest"]["seconds"] < 60, "a lesson 00 cell trains for a minute or more"
+
+
+PROBES = {"none (lr G = 1e-3)": {"lr_g": 0.001}, "lr G = 2.5e-4": {"lr_g": 0.00025}, "lr G = 5e-4": {"lr_g": 0.0005},
+          "lr G = 2e-3": {"lr_g": 0.002}, "lr G = 4e-3": {"lr_g": 0.004}, "hinge loss": {"loss": "hinge"},
+          "minimax G loss (seeds 0, 1; stopped)": {"loss": "minimax"}, "batches of 64": {"batch_size": 64},
+          "batches of 512 and lr G = 5e-4": {"batch_size": 512, "lr_g": 0.0005},
+          "WGAN-GP, lr 1e-3 (seed 0; stopped)": {"loss": "wgan-gp"}}
+
+
+def test_the_ring_probes_table_shows_its_record():
+    runs = {}
+    for line in (REPO / "docs" / "results" / "lesson00_ring_probes.jsonl").read_text().splitlines():
+        run = json.loads(line)
+        changes = {k: v for k, v in run["kw"].items() if k != "seed"}
+        runs.setdefault(json.dumps(changes, sort_keys=True), []).append(run)
+    rows = {cells[0]: cells[1:] for cells in (
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in RESULTS.read_text(encoding="utf-8").splitlines() if line.startswith("| "))}
+    for label, changes in PROBES.items():
+        measured = sorted(runs[json.dumps(changes, sort_keys=True)], key=lambda r: r["kw"]["seed"])
+        modes, js = rows[label]
+        assert modes.split(":")[0] == ", ".join(str(r["modes"][-1]) for r in measured), label
+        assert js == ", ".join(f"{r['js'][-1]:.3f}" for r in measured), label

@@ -148,17 +148,22 @@ LIVE_ENV = "GAN_TUTORIAL_LIVE"
 executed headless to publish them). Unset: live in a Jupyter kernel outside quick mode and CI."""
 
 
-def live_view_wanted() -> bool:
-    """Whether ``GANTrainer.fit`` should refresh a live view in the notebook's output."""
-    forced = env_value(LIVE_ENV)
-    if forced is not None:
-        return env_flag(LIVE_ENV)
-    in_ci = (env_value("CI") or "0").lower() not in FALSE_WORDS  # CI=true, CI=github, ...
-    if quick_mode() or in_ci:
-        return False
+def notebook_kernel() -> bool:
+    """Whether this code runs in a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab), where
+    rich output such as a refreshing picture reaches a page; not a script or a terminal IPython."""
     try:
         from IPython import get_ipython
     except ImportError:
         return False
     shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"  # a notebook's kernel
+    return shell is not None and any(c.__name__ == "ZMQInteractiveShell" for c in type(shell).__mro__)
+
+
+def live_view_wanted() -> bool:
+    """Whether ``GANTrainer.fit`` should refresh a live view: GAN_TUTORIAL_LIVE when set, else
+    in a notebook's kernel outside quick mode and CI."""
+    forced = env_value(LIVE_ENV)
+    if forced is not None:
+        return env_flag(LIVE_ENV)
+    in_ci = (env_value("CI") or "0").lower() not in FALSE_WORDS  # CI=true, CI=github, ...
+    return not (quick_mode() or in_ci) and notebook_kernel()
