@@ -281,3 +281,47 @@ def test_live_outside_a_notebook_draws_nothing_and_prints_nothing(capsys):
     loader = DataLoader(TensorDataset(torch.rand(16, 1, 28, 28) * 2 - 1), batch_size=8)
     GANTrainer(FCGenerator(), FCDiscriminator(), device="cpu").fit(loader, 1, progress=False, live=True)
     assert "Image object" not in capsys.readouterr().out
+
+
+def test_a_failing_live_view_is_switched_off_and_the_checkpoint_is_still_saved(monkeypatch, tmp_path):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from gan_tutorial import FCDiscriminator, FCGenerator, GANTrainer
+
+    class Broken:
+        def __init__(self, history):
+            pass
+
+        def update(self, history, force=False):
+            raise OSError("the display went away")
+
+    monkeypatch.setattr("gan_tutorial.train.notebook_kernel", lambda: True)
+    monkeypatch.setattr("gan_tutorial.live.LiveView", Broken)
+    loader = DataLoader(TensorDataset(torch.rand(32, 1, 28, 28) * 2 - 1), batch_size=8)
+    trainer = GANTrainer(FCGenerator(), FCDiscriminator(), device="cpu")
+    with pytest.warns(RuntimeWarning, match="the live view stopped .*display went away"):
+        history = trainer.fit(loader, 1, snapshot_every=1, progress=False, live=True,
+                              checkpoint=tmp_path / "run.pt")
+    assert history.iterations == 4 and (tmp_path / "run.pt").is_file()
+
+
+def test_an_error_in_the_running_playground_is_shown_and_stops_it():
+    play = Playground(points="gaussian", steps_per_frame=2)
+
+    def boom():
+        raise FloatingPointError("loss is inf")
+
+    play.gan.step = boom
+    play.run.value = True
+    play.thread.join(timeout=30)
+    assert not play.run.value and play.run.description == "Run"
+    assert "Stopped" in play.status.value and "loss is inf" in play.status.value
+
+
+def test_playground_keeps_typed_points_across_reset():
+    letter_v = torch.tensor([[-1.0, 1.0], [-0.5, 0.0], [0.0, -1.0], [0.5, 0.0], [1.0, 1.0]])
+    play = Playground(points=letter_v, seed=0)
+    assert play.points.value == "your points" and "5 typed points" in play.status.value
+    play.buttons["step"].click()
+    play.buttons["reset"].click()
+    assert torch.equal(play.gan.recipe.points, letter_v) and play.gan.steps == 0
