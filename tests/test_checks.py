@@ -202,8 +202,18 @@ def test_bce_logits_wants_the_gradient_that_never_vanishes():
 bce_logits = nn.BCEWithLogitsLoss()  # lesson 03's page defines it just above the exercise
 
 
+two_classes = lambda l: torch.stack([torch.zeros_like(l), l], dim=-1)  # noqa: E731  logits of "fake", "real"
+
+
 @pytest.mark.parametrize("answer", [bce_logits, lambda l, y: F.binary_cross_entropy_with_logits(l, y),
-                                    lambda l, y: nn.BCELoss()(torch.sigmoid(l), y)])
+                                    lambda l, y: nn.BCELoss()(torch.sigmoid(l), y),
+                                    # two-class cross-entropy with soft targets is the same number
+                                    lambda l, y: F.cross_entropy(two_classes(l).reshape(-1, 2),
+                                                                 torch.stack([1 - y, y], -1).reshape(-1, 2)),
+                                    lambda l, y: nn.CrossEntropyLoss()(two_classes(l).reshape(-1, 2),
+                                                                       torch.stack([1 - y, y], -1).reshape(-1, 2)),
+                                    lambda l, y: F.nll_loss(F.log_softmax(two_classes(l).reshape(-1, 2), -1),
+                                                            (y.reshape(-1) > 0.5).long())])
 def test_bce_logits_refuses_torchs_own_bce(answer):
     assert_fails(check_bce_logits, answer, match="calls torch's own binary cross-entropy")
 
@@ -259,6 +269,8 @@ def test_conv_size_names_the_mistake(answer, message):
     [[9, 1, 1], [2, 2, 0], [6, 2, 2]],  # lists, other kernels
     ((7, 7, 0), (4, 2, 1), (8, 2, 3)),  # stride of a 1x1 input does not matter
     [torch.tensor([7, 1, 0]), (4, 2, 1), (4, 2, 1)],
+    __import__("numpy").array([[7, 1, 0], [4, 2, 1], [4, 2, 1]]),  # a numpy array of triples
+    torch.tensor([[7, 1, 0], [4, 2, 1], [4, 2, 1]]),
 ])
 def test_tconv_design_accepts_any_design_that_works(design, capsys):
     assert_passes(check_tconv_design, design, capsys=capsys)
@@ -472,6 +484,9 @@ def test_seconds_to_reach_accepts_right_answers(answer, capsys):
                         for i, v in zip(h.metric_iterations, h.metrics["frechet_distance"]) if v < t), 0.0),
      "return math.inf"),
     (lambda h, t: 40.0, "expected"),  # the first case's answer, typed in
+    (lambda h, t: next((i * (h.train_seconds - h.eval_seconds) / h.iterations
+                        for i, v in zip(h.metric_iterations, h.metrics["frechet_distance"]) if v < t), math.inf),
+     "compare with <=, not <"),  # strict: misses an evaluation exactly at the threshold
 ])
 def test_seconds_to_reach_names_the_mistake(answer, message):
     assert_fails(check_seconds_to_reach, answer, match=message)

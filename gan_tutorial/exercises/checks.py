@@ -168,8 +168,8 @@ def _refuse_torch_bce(calls: set[str], name: str, write: str) -> None:
     if calls & BCE_FUNCTIONS:
         called = ", ".join(sorted(calls & BCE_FUNCTIONS))
         raise CheckError(f"{name} calls torch's own binary cross-entropy ({called}"
-                         f": nn.BCELoss, nn.BCEWithLogitsLoss, a loss object on the page...): the exercise is "
-                         f"to write it yourself, {write}")
+                         f": nn.BCELoss, nn.BCEWithLogitsLoss, F.cross_entropy on two classes, a loss object "
+                         f"on the page...): the exercise is to write it yourself, {write}")
 
 
 def learners_call(fn: Callable, call: str, *args):

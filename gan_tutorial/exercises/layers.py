@@ -68,6 +68,8 @@ def check_tconv_design(design: Sequence, target: int = 28, n_layers: int = 3) ->
     the side, each kernel overlapping evenly (a constant input comes out flat inside, as with
     DCGAN's (4, 2, 1): no built-in checkerboard). Any design with those properties passes.
     """
+    if hasattr(design, "tolist") and not isinstance(design, (str, bytes)):
+        design = design.tolist()  # a numpy array or a tensor of triples is a design too
     if isinstance(design, (str, bytes)) or not isinstance(design, Sequence):
         raise CheckError(f"design should be a list of {n_layers} (kernel, stride, padding) triples, "
                          f"got {type(design).__name__}")

@@ -108,13 +108,14 @@ def _reach_cases() -> list[tuple[History, float, str]]:
         (_history([900, 500, 140, 260, 150, 130], 20, 80.0, 30.0), 150.0, "a run that dips, then rises"),
         (_history([900, math.nan, 400, 190, 170], 25, 40.0, 4.0), 200.0, "a run with a missed evaluation"),
         (_history(fresh, 40, 333.0, 33.0), fresh[7] + 1.0, "a fresh run"),
+        (_history([850, 420, 200, 180, 160], 30, 60.0, 12.0), 200.0, "a run that reaches it exactly"),
     ]
 
 
 def check_seconds_to_reach(seconds_to_reach: Callable[[History, float], float]) -> None:
     """``seconds_to_reach(history, threshold)``: training seconds (evaluation excluded) until the
     first evaluation whose Frechet distance is at or below ``threshold``; ``math.inf`` (or None)
-    if none is. Tried on six made-up finished runs, each a fresh ``History``.
+    if none is. Tried on seven made-up finished runs, each a fresh ``History``.
     """
     for h, threshold, what in _reach_cases():
         call = f"seconds_to_reach(history, {threshold:g}) [{what}]"
@@ -128,6 +129,10 @@ def check_seconds_to_reach(seconds_to_reach: Callable[[History, float], float]) 
         head = f"{call} = {got:g}, expected {true:g}"
         if math.isinf(true):
             raise CheckError(f"{head}: no evaluation reaches {threshold:g}, so return math.inf")
+        at_threshold = [i for i, v in zip(h.metric_iterations, h.metrics["frechet_distance"]) if v == threshold]
+        if at_threshold and close(got, min(i for i, v in zip(h.metric_iterations, h.metrics["frechet_distance"])
+                                           if v < threshold) * per_iteration):
+            raise CheckError(f"{head}: an evaluation exactly at {threshold:g} reaches it too: compare with <=, not <")
         if reached and close(got, reached[0] * h.train_seconds / h.iterations):
             raise CheckError(f"{head}: leave the evaluation time out, per iteration "
                              f"(train_seconds - eval_seconds) / iterations")
@@ -139,4 +144,4 @@ def check_seconds_to_reach(seconds_to_reach: Callable[[History, float], float]) 
         raise CheckError(f"{head}: find the first evaluation at or below the threshold, then the training "
                          f"seconds up to its iteration")
     passed("seconds_to_reach finds the first evaluation at or below the threshold and its training "
-           "time on six runs, including one that never gets there.")
+           "time on seven runs, including one that never gets there and one that reaches it exactly.")

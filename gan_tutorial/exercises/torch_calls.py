@@ -19,8 +19,10 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
-BCE_FUNCTIONS = frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits"})
-"""torch's own binary cross-entropy (``nn.BCELoss``, ``nn.BCEWithLogitsLoss`` and the functionals)."""
+BCE_FUNCTIONS = frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+                           "nll_loss"})
+"""torch's own cross-entropy (``nn.BCELoss``, ``nn.BCEWithLogitsLoss``, the functionals, and
+``F.cross_entropy``/``nn.CrossEntropyLoss``/``F.nll_loss``, which give BCE on two classes)."""
 
 CONVOLUTIONS = frozenset({"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                           "conv_transpose3d", "convolution", "_convolution"})
