@@ -162,7 +162,12 @@ def _live_view(history: History, live: bool | None) -> "LiveView | None":
         return None  # a script, the CLI, a terminal: no page to draw in
     from .live import LiveView  # IPython and matplotlib are needed only here
 
-    return LiveView(history)  # drawn from the history, so a resumed run continues its curves
+    try:
+        return LiveView(history)  # drawn from the history, so a resumed run continues its curves
+    except Exception as err:  # noqa: BLE001 - a picture must never stop a run from starting
+        warnings.warn(f"no live view ({type(err).__name__}: {err}); training without it", RuntimeWarning,
+                      stacklevel=3)
+        return None
 
 
 class TrainingDivergedError(RuntimeError):

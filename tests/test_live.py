@@ -325,3 +325,19 @@ def test_playground_keeps_typed_points_across_reset():
     play.buttons["step"].click()
     play.buttons["reset"].click()
     assert torch.equal(play.gan.recipe.points, letter_v) and play.gan.steps == 0
+
+
+def test_a_live_view_that_cannot_start_does_not_stop_the_run(monkeypatch):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from gan_tutorial import FCDiscriminator, FCGenerator, GANTrainer
+
+    def cannot(history):
+        raise RuntimeError("no display backend")
+
+    monkeypatch.setattr("gan_tutorial.train.notebook_kernel", lambda: True)
+    monkeypatch.setattr("gan_tutorial.live.LiveView", cannot)
+    loader = DataLoader(TensorDataset(torch.rand(16, 1, 28, 28) * 2 - 1), batch_size=8)
+    with pytest.warns(RuntimeWarning, match="no live view .*no display backend"):
+        history = GANTrainer(FCGenerator(), FCDiscriminator(), device="cpu").fit(loader, 1, progress=False, live=True)
+    assert history.iterations == 2
