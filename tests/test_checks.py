@@ -434,10 +434,12 @@ def test_collapsed_ratio_accepts_right_answers(answer, capsys):
     assert_passes(check_collapsed_ratio, answer, 10, capsys=capsys)
 
 
-def test_collapsed_ratio_accepts_a_measurement_done_right(capsys):
+def test_collapsed_ratio_refuses_measuring_with_the_pages_diversity_ratio():
+    """Simulating collapsed batches with the page's diversity_ratio gives the right numbers, but
+    the exercise asks for the count of pairs (issue 32): refused, naming the function."""
     faces = torch.randn(64, 3, 4, 4, generator=torch.Generator().manual_seed(9))
     measured = lambda k, n: 0.0 if k == 1 else diversity_ratio(faces[:k].repeat_interleave(n // k, 0), faces[:k])  # noqa: E731
-    assert_passes(check_collapsed_ratio, measured, 10, capsys=capsys)
+    assert_fails(check_collapsed_ratio, measured, 10, match="calls .*diversity_ratio to measure a collapsed batch")
 
 
 @pytest.mark.parametrize("answer, fewest, message", [
@@ -455,7 +457,7 @@ def test_collapsed_ratio_names_the_mistake(answer, fewest, message):
 def test_collapsed_ratio_refuses_a_measurement_against_other_images():
     other = lambda k, n: 0.0 if k == 1 else diversity_ratio(torch.randn(k, 3, 4, 4).repeat_interleave(n // k, 0),  # noqa: E731
                                                            torch.randn(k, 3, 4, 4))
-    assert_fails(check_collapsed_ratio, other, 10, match="measures")
+    assert_fails(check_collapsed_ratio, other, 10, match="diversity_ratio to measure")
 
 
 # ------------------------------------------------------------------ time to a quality

@@ -13,7 +13,9 @@ from collections.abc import Callable
 import torch
 
 from .checks import CheckError, as_int, close, learners_call, passed
+from .torch_calls import python_calls
 from ..history import History
+from ..metrics import diversity, diversity_ratio
 
 __all__ = ["check_collapsed_ratio", "check_seconds_to_reach"]
 
@@ -57,7 +59,11 @@ def check_collapsed_ratio(collapsed_ratio: Callable[[int, int], float], fewest_i
     answers = []
     for k, n in _RATIO_CASES:
         call = f"collapsed_ratio(k={k}, n={n})"
-        answers.append(float(as_int(learners_call(collapsed_ratio, call, k, n), call)))
+        value, used = python_calls(lambda: learners_call(collapsed_ratio, call, k, n), [diversity, diversity_ratio])
+        if used:
+            raise CheckError(f"collapsed_ratio calls {' and '.join(sorted(used))} to measure a collapsed batch: the "
+                             f"exercise is to count the pairs yourself, a formula in k and n")
+        answers.append(float(as_int(value, call)))
     for (k, n), got in zip(_RATIO_CASES, answers):
         true = _measured_collapse(k, n)
         if close(got, true):
