@@ -9,7 +9,7 @@ runs, and :meth:`PointGAN.frame` measures everything the lesson's pictures show.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -127,13 +127,13 @@ class PointGAN:
     """G and D on 2-D points, trained by the steps the lesson writes on its page."""
 
     def __init__(self, recipe: PointRecipe | None = None, **changes) -> None:
-        self.recipe = PointRecipe(**{**asdict(recipe or PointRecipe()), **changes}).check()
+        self.recipe = replace(recipe or PointRecipe(), **changes).check()
         self.reset()
 
     # ---------------------------------------------------------------- state
     def reset(self, **changes) -> None:
         """Fresh networks, optimisers and history from the recipe (with ``changes``)."""
-        self.recipe = PointRecipe(**{**asdict(self.recipe), **changes}).check()
+        self.recipe = replace(self.recipe, **changes).check()
         r = self.recipe
         torch.manual_seed(r.seed)
         self.G, self.D = PointGenerator(r.latent_dim, r.hidden), PointDiscriminator(r.hidden)
@@ -155,7 +155,7 @@ class PointGAN:
         if fixed:
             raise ValueError(f"{', '.join(sorted(fixed))} change the networks or data: use reset(...)")
         old = self.recipe
-        self.recipe = PointRecipe(**{**asdict(old), **changes}).check()
+        self.recipe = replace(old, **changes).check()
         if self.recipe.optimizer != old.optimizer:  # a new optimiser starts with no moments
             self.opt_g, self.opt_d = self._optimizer(self.G, self.recipe.lr_g), self._optimizer(self.D, self.recipe.lr_d)
         for opt, lr in ((self.opt_g, self.recipe.lr_g), (self.opt_d, self.recipe.lr_d)):
