@@ -83,12 +83,13 @@ def markdown_table(record: dict) -> str:
     return "\n".join(lines + [_row(row) for row in record["runs"]])
 
 
+@script_args.one_line_on_full_disk
 def main() -> int:
     parser = script_args.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("lessons", nargs="*", type=script_args.lesson, default=LESSONS)
     parser.add_argument("--precision", nargs="+", choices=["auto", "fp32", "bf16"], default=["auto", "fp32"])
     parser.add_argument("--snapshots", type=script_args.positive_int, default=2)
-    parser.add_argument("--out", type=Path, default=RECORD)
+    parser.add_argument("--out", type=script_args.output_file, default=RECORD)
     args = parser.parse_args()
     rows = []
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

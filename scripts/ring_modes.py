@@ -1,7 +1,7 @@
 """Lesson 00's mode-collapse numbers, measured: the ring of 8 under two recipes, over seeds.
 
     python scripts/ring_modes.py                     # 5 seeds, 3,000 steps, writes the record
-    python scripts/ring_modes.py --seeds 0 1 --steps 500 --out /tmp/ring.json
+    python scripts/ring_modes.py --seeds 0,1 --steps 500 --out /tmp/ring.json
 
 Trains :class:`gan_tutorial.points.PointGAN` on the ring with each recipe of ``RECIPES``,
 measures the modes covered (>= 1% of 1,000 fakes within 3 sigma of a mode) and the
@@ -11,7 +11,6 @@ record lesson 00 and docs/results.md quote).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+import script_args
 from gan_tutorial.plumbing.checkpoint import write_text
 from gan_tutorial.points import PointGAN, PointRecipe
 
@@ -59,15 +59,14 @@ def _seed_span(record: dict) -> tuple[int, int]:
     return min(seeds), max(seeds)
 
 
+@script_args.one_line_on_full_disk
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--every", type=int, default=250)
-    parser.add_argument("--out", type=Path, default=RECORD)
+    parser = script_args.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=script_args.seeds, default="0-4", help="e.g. 0-4 or 0,3,7")
+    parser.add_argument("--steps", type=script_args.positive_int, default=3000)
+    parser.add_argument("--every", type=script_args.positive_int, default=250)
+    parser.add_argument("--out", type=script_args.output_file, default=RECORD)
     args = parser.parse_args(argv)
-    if args.steps < 1 or args.every < 1 or any(s < 0 for s in args.seeds):
-        parser.error("--steps and --every must be positive, seeds 0 or more")
     record = {"what": "modes of the ring of 8 covered by lesson 00's PointGAN, per recipe and seed",
               "torch": torch.__version__, "threads": torch.get_num_threads(),
               "machine": platform.processor() or platform.machine(), "steps": args.steps,

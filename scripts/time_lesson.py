@@ -10,7 +10,6 @@ docs/results/<notebook>_times.json, the record the docs quote.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -21,6 +20,7 @@ import nbformat
 import torch
 from nbclient import NotebookClient
 
+import script_args
 from gan_tutorial.plumbing.checkpoint import write_text
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
@@ -35,14 +35,13 @@ def _seconds(cell) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
+@script_args.one_line_on_full_disk
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebook", type=Path)
+    parser = script_args.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", type=script_args.existing_file)
     parser.add_argument("--setting", choices=["quick", "class", "full"], default="class")
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--out", type=script_args.output_file)
     args = parser.parse_args(argv)
-    if not args.notebook.is_file():
-        parser.error(f"{args.notebook}: no such notebook")
     os.environ.update({"GAN_TUTORIAL_SETTING": args.setting, "GAN_TUTORIAL_LIVE": "0"})
     os.environ.pop("GAN_TUTORIAL_QUICK", None)
     nb = nbformat.read(args.notebook, as_version=4)
