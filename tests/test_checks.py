@@ -585,3 +585,45 @@ def test_gblock_wants_gradients_to_reach_the_layers():
 
 def test_gblock_refuses_what_is_not_a_module():
     assert_fails(check_gblock, lambda x: x, match="expected an nn.Module")
+
+
+# ------------------------------------------------------------------ exercise 04.1: kernel 6 and GroupNorm
+class GroupNormBlock(nn.Module):
+    """A right answer to 04.1 written as a module of its own, with a bias the check must accept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(3, 20, 6, 2, 2)
+        self.norm = nn.GroupNorm(4, 20)
+
+    def forward(self, x):
+        return F.relu(self.norm(self.up(x)))
+
+
+@pytest.mark.parametrize("block", [
+    nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2, bias=False), nn.GroupNorm(4, 20), nn.ReLU()),
+    nn.Sequential(nn.ConvTranspose2d(3, 20, kernel_size=6, stride=2, padding=2), nn.GroupNorm(4, 20),
+                  nn.ReLU(inplace=True)),
+    GroupNormBlock(),
+], ids=["sequential", "bias-inplace", "own-module"])
+def test_gblock_with_group_norm_accepts_right_answers(block, capsys):
+    check_gblock(block, 3, 20, 6, 2, 4)
+    assert "Correct!" in (out := capsys.readouterr().out) and "GroupNorm(4, 20)" in out
+
+
+@pytest.mark.parametrize("block, message", [
+    (GBlock(3, 20, kernel_size=6, stride=2, padding=2), "normalises with BatchNorm"),  # the package's block
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.BatchNorm2d(20), nn.ReLU()), "normalises with BatchNorm"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.InstanceNorm2d(20, affine=True), nn.ReLU()),
+     "no nn.GroupNorm"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.GroupNorm(20, 20), nn.ReLU()), "20 groups, expected 4"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.GroupNorm(5, 20), nn.ReLU()), "5 groups, expected 4"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.GroupNorm(4, 20, 0.8), nn.ReLU()), "eps = 0.8"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.GroupNorm(4, 20, affine=False), nn.ReLU()), "affine=False"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 4, 2, 1), nn.GroupNorm(4, 20), nn.ReLU()), r"kernel_size \(4, 4\), expected 6"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.ReLU(), nn.GroupNorm(4, 20)), "negative values"),
+    (nn.Sequential(nn.ConvTranspose2d(3, 20, 6, 2, 2), nn.GroupNorm(4, 20), nn.ReLU(), nn.Dropout(0.5)), "not ReLU"),
+], ids=["GBlock", "batchnorm", "instancenorm", "20-groups", "5-groups", "eps-trap", "affine", "kernel-4",
+        "relu-first", "dropout"])
+def test_gblock_with_group_norm_names_the_mistake(block, message):
+    assert_fails(check_gblock, block, 3, 20, 6, 2, 4, match=message)

@@ -308,3 +308,74 @@ def test_the_batches_are_handed_out_once(nets):
 def test_check_train_step_wants_the_exercise_object():
     with pytest.raises(CheckError, match="train_step_exercise"):
         check_train_step(object())
+
+
+# ------------------------------------------------------------------ exercise 01.2: Algorithm 1, a new real batch per D update
+def algorithm_1(nets):
+    """The lesson's exercise: 2 D updates per iteration, each on its own real batch (60 images: 3 pairs of 10)."""
+    return train_step_exercise(*nets, batch_size=10, d_steps=2, new_real_each_d_step=True)
+
+
+def right_algorithm_1_loop(ex, style: str = "two passes", fresh_g_noise: bool = False) -> None:
+    for reals in ex.batches():
+        for real in reals:
+            ex.D.zero_grad()
+            fake = ex.G(ex.noise(real.size(0)))
+            d_update(ex, real, fake, style)
+        if fresh_g_noise:
+            fake = ex.G(ex.noise(reals[0].size(0)))
+        g_update(ex, fake)
+
+
+@pytest.mark.parametrize("style, fresh", [("two passes", False), ("one pass", False), ("softplus", False),
+                                          ("two passes", True)])
+def test_algorithm_1_accepts_every_right_loop(nets, style, fresh, capsys):
+    ex = algorithm_1(nets)
+    right_algorithm_1_loop(ex, style, fresh)
+    out = assert_passes(check_train_step, ex, capsys=capsys)
+    assert "a new real batch for each D update" in out and ("fresh noise" in out) == fresh
+
+
+def test_algorithm_1_hands_out_a_pair_of_different_batches_per_iteration(nets):
+    ex = algorithm_1(nets)
+    pairs = list(ex.batches())
+    assert len(pairs) == 3 and all(len(p) == 2 for p in pairs)
+    assert not torch.equal(pairs[0][0], pairs[0][1])
+
+
+def loop_same_real_batch_twice(ex) -> None:
+    """GANTrainer's d_steps: both D updates on the iteration's first real batch."""
+    for reals in ex.batches():
+        for _ in reals:
+            ex.D.zero_grad()
+            fake = ex.G(ex.noise(reals[0].size(0)))
+            d_update(ex, reals[0], fake)
+        g_update(ex, fake)
+
+
+def loop_trainer_step_with_the_learners_optimisers(ex) -> None:
+    """GANTrainer(d_steps=2).train_step handed the exercise's networks and optimisers."""
+    trainer = GANTrainer(ex.G, ex.D, lr=ex.lr, betas=ex.betas, device="cpu", precision="fp32", d_steps=2)
+    trainer.opt_g, trainer.opt_d = ex.opt_g, ex.opt_d
+    trainer.noise = lambda n: ex.noise(n)
+    for reals in ex.batches():
+        trainer.train_step(reals[0])
+
+
+@pytest.mark.parametrize("loop, message", [
+    (loop_same_real_batch_twice, "every D update used the iteration's first real batch"),
+    (loop_trainer_step_with_the_learners_optimisers, "every D update used the iteration's first real batch"),
+])
+def test_algorithm_1_refuses_the_trainers_way(nets, loop, message):
+    ex = algorithm_1(nets)
+    loop(ex)
+    with pytest.raises(CheckError, match=message):
+        check_train_step(ex)
+
+
+def test_the_lessons_answer_to_01_2_is_not_the_trainers_step(nets):
+    from gan_tutorial.exercises.checks import _same, _scripted_run, _trainer_run
+
+    ex = algorithm_1(nets)
+    (G_paper, D_paper), (G_trainer, D_trainer) = _scripted_run(ex), _trainer_run(ex)
+    assert not _same(D_paper, D_trainer, ex.lr)

@@ -157,30 +157,46 @@ def test_asked_digits_names_the_mistake(mistake):
 
 
 # ------------------------------------------------------------------ D's label planes
+# Exercise 08.2 asks for a variant the page does not show: a label of -1 (no digit given) gets ten zero planes.
 PLANES_RIGHT = {
-    "one_hot expanded": lambda labels, size: F.one_hot(labels, 10).float()[:, :, None, None].expand(-1, -1, size, size),
-    "eye rows repeated": lambda labels, size: torch.eye(10)[labels][:, :, None, None].repeat(1, 1, size, size),
+    "one_hot masked": lambda labels, size: (F.one_hot(labels.clamp(min=0), 10) * (labels >= 0)[:, None])
+    .float()[:, :, None, None].expand(-1, -1, size, size),
+    "eye with a zero row for -1": lambda labels, size: torch.cat([torch.eye(10), torch.zeros(1, 10)])[labels]
+    [:, :, None, None].repeat(1, 1, size, size),
     "comparison with arange": lambda labels, size: (labels[:, None, None, None] == torch.arange(10)[None, :, None, None])
     .float() * torch.ones(1, 1, size, size),
+    "eleven classes, the first dropped": lambda labels, size: F.one_hot(labels + 1, 11)[:, 1:].float()
+    [:, :, None, None].expand(-1, -1, size, size),
 }
 PLANES_WRONG = {
-    "codes not planes": (lambda labels, size: F.one_hot(labels, 10).float()[:, :, None, None], "whole size x size plane"),
+    "codes not planes": (lambda labels, size: (labels[:, None] == torch.arange(10)).float()[:, :, None, None],
+                         "whole size x size plane"),
     "one plane with the label": (lambda labels, size: labels.float()[:, None, None, None].expand(-1, 1, size, size),
                                  "one plane per class"),
-    "channels last": (lambda labels, size: F.one_hot(labels, 10).float()[:, None, None, :].expand(-1, size, size, -1),
-                      "come second"),
-    "integers": (lambda labels, size: F.one_hot(labels, 10)[:, :, None, None].expand(-1, -1, size, size), "floats"),
-    "off by one class": (lambda labels, size: F.one_hot((labels + 1) % 10, 10).float()[:, :, None, None]
-                         .expand(-1, -1, size, size), "must be all ones"),
-    "the lesson's size typed in": (lambda labels, size: F.one_hot(labels, 10).float()[:, :, None, None]
+    "channels last": (lambda labels, size: (labels[:, None] == torch.arange(10)).float()[:, None, None, :]
+                      .expand(-1, size, size, -1), "come second"),
+    "integers": (lambda labels, size: (labels[:, None] == torch.arange(10)).long()[:, :, None, None]
+                 .expand(-1, -1, size, size), "floats"),
+    "off by one class": (lambda labels, size: ((labels[:, None] + 1) % 10 == torch.arange(10)).float()[:, :, None, None]
+                         .expand(-1, -1, size, size), r"image \d+ has label"),
+    "the lesson's size typed in": (lambda labels, size: (labels[:, None] == torch.arange(10)).float()[:, :, None, None]
                                    .expand(-1, -1, 32, 32), "expected"),
+    # the page's answer, copied: F.one_hot refuses -1
+    "the page's one_hot": (lambda labels, size: F.one_hot(labels, 10).float()[:, :, None, None]
+                           .expand(-1, -1, size, size), r"raised.*(non-negative|Class values)"),
+    "-1 read as digit 0": (lambda labels, size: F.one_hot(labels.clamp(min=0), 10).float()[:, :, None, None]
+                           .expand(-1, -1, size, size), "all ten planes must be zeros"),
+    "-1 read as digit 9": (lambda labels, size: F.one_hot(labels % 10, 10).float()[:, :, None, None]
+                           .expand(-1, -1, size, size), "all ten planes must be zeros"),
+    "an eleventh plane": (lambda labels, size: F.one_hot(labels + 1, 11).float()[:, :, None, None]
+                          .expand(-1, -1, size, size), "eleventh plane"),
 }
 
 
 @pytest.mark.parametrize("spelling", PLANES_RIGHT)
 def test_label_planes_accepts_right_answers(spelling, capsys):
     printed = passes(check_label_planes, PLANES_RIGHT[spelling], capsys)
-    assert "D scores your stack as D(x, labels)" in printed
+    assert "D scores your stack as D(x, labels)" in printed and "all zeros for a label of -1" in printed
 
 
 @pytest.mark.parametrize("mistake", PLANES_WRONG)
@@ -191,7 +207,9 @@ def test_label_planes_names_the_mistake(mistake):
 
 def planes_from_the_package(labels, size):
     from gan_tutorial import models
-    return models.label_codes(labels, 10, torch.zeros(len(labels))).expand(-1, -1, size, size)
+    known = labels.clamp(min=0)
+    return (models.label_codes(known, 10, torch.zeros(len(labels))) * (labels >= 0)[:, None, None, None]
+            ).expand(-1, -1, size, size)
 
 
 def planes_from_a_hook(labels, size):
@@ -200,8 +218,8 @@ def planes_from_a_hook(labels, size):
     D = ConditionalDiscriminator(num_classes=10, ndf=2, nc=1, image_size=32)
     seen = []
     D.net.register_forward_pre_hook(lambda module, args: seen.append(args[0][:, 1:]))
-    D(torch.zeros(len(labels), 1, size, size), labels)
-    return seen[0].detach()
+    D(torch.zeros(len(labels), 1, size, size), labels.clamp(min=0))
+    return seen[0].detach() * (labels >= 0)[:, None, None, None]
 
 
 @pytest.mark.parametrize("answer", [planes_from_the_package, planes_from_a_hook])
@@ -215,4 +233,4 @@ def test_a_value_instead_of_a_function_is_refused(check):
 
 
 def test_a_learner_error_is_reported_as_a_failed_check_naming_the_call():
-    fails(check_label_planes, lambda labels, size: labels.no_such_method(), r"label_planes\(<12 labels>, 32\) raised")
+    fails(check_label_planes, lambda labels, size: labels.no_such_method(), r"label_planes\(<12 labels, \d+ of them -1>, 32\) raised")

@@ -469,10 +469,10 @@ def _shape_problem(got: tuple, want: tuple, n: int, conv: nn.ConvTranspose2d | N
 
 
 def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20, kernel_size: int = 4,
-                 scale: int = 2) -> None:
+                 scale: int = 2, groups: int | None = None) -> None:
     """A generator block: ``ConvTranspose2d`` with ``kernel_size`` that multiplies the side by ``scale``,
-    then ``BatchNorm2d``, then ``ReLU`` (the defaults describe ``GBlock(3, 20)``: kernel 4, stride 2,
-    padding 1).
+    then ``BatchNorm2d`` (or, with ``groups``, ``GroupNorm(groups, out_channels)``), then ``ReLU``
+    (the defaults describe ``GBlock(3, 20)``: kernel 4, stride 2, padding 1).
 
     Run on fresh batches of three sides (a copy of the block, in training mode): the output shape,
     the convolution's kernel (its stride and padding are pinned by the sides), gradients reaching
@@ -506,6 +506,13 @@ def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20,
     if conv.dilation != (1, 1) or conv.groups != 1:
         raise CheckError(f"the transposed convolution has dilation {conv.dilation} and groups "
                          f"{conv.groups}: use the plain one, dilation 1 and groups 1 (the defaults)")
+    if groups is not None:
+        _check_group_norm(block, y, x, conv, groups, out_channels)
+        (k, _), (s, _), (p, _) = conv.kernel_size, conv.stride, conv.padding
+        passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
+               f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}), then GroupNorm({groups}, "
+               f"{out_channels}) and ReLU; one image alone gives what it gives in a batch.")
+        return
     norms = [m for m in block.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         raise CheckError(f"no nn.BatchNorm2d in the block: add nn.BatchNorm2d({out_channels}) "
@@ -542,6 +549,47 @@ def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20,
             if conv.bias is not None else ", no bias")
     passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
            f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}){bias}, then BatchNorm and ReLU.")
+
+
+def _check_group_norm(block: nn.Module, y: torch.Tensor, x: torch.Tensor, conv: nn.ConvTranspose2d,
+                      groups: int, channels: int) -> None:
+    """The rest of :func:`check_gblock` for a block normalised by ``GroupNorm(groups, channels)``."""
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in block.modules()):
+        raise CheckError(f"the block normalises with BatchNorm, which mixes the images of a batch: this "
+                         f"block normalises each image by itself, nn.GroupNorm({groups}, {channels})")
+    norms = [m for m in block.modules() if isinstance(m, nn.GroupNorm)]
+    if not norms:
+        raise CheckError(f"no nn.GroupNorm in the block: add nn.GroupNorm({groups}, {channels}) after the "
+                         f"convolution (nn.InstanceNorm2d and nn.LayerNorm are other layers)")
+    norm = norms[0]
+    if norm.num_groups != groups:
+        raise CheckError(f"the GroupNorm has {norm.num_groups} groups, expected {groups} "
+                         f"({channels // groups} channels each): GroupNorm's first argument is the "
+                         f"number of groups, the second the number of channels")
+    if not norm.affine:
+        raise CheckError("the GroupNorm has affine=False: keep its learnable scale and shift (the default)")
+    if norm.eps != 1e-5:
+        raise CheckError(f"the GroupNorm has eps = {norm.eps:g}: its third argument is eps; keep the "
+                         f"default, GroupNorm({groups}, {channels})")
+    if y.min().item() < 0:
+        raise CheckError(f"the block outputs negative values (down to {y.min().item():.3f}): it must "
+                         f"end with nn.ReLU() after the GroupNorm")
+    with torch.no_grad():
+        expected = torch.relu(nn.functional.group_norm(conv(x), groups, norm.weight, norm.bias, norm.eps))
+        alone = copy.deepcopy(block).eval()(x[:1])
+    if not torch.allclose(y, expected, atol=1e-4):
+        raise CheckError("the output is not ReLU(GroupNorm(ConvTranspose2d(x))): put the layers in "
+                         "that order, with nothing else in between")
+    if not torch.allclose(alone, y[:1].detach(), atol=1e-4):
+        raise CheckError("the first image alone comes out differently from the same image in a batch: "
+                         "something in the block still depends on the batch")
+    if not y.requires_grad:
+        raise CheckError("the block's output carries no gradient (torch.no_grad or .detach() inside?): "
+                         "G could not learn through it")
+    y.sum().backward()
+    if x.grad is None or conv.weight.grad is None or not conv.weight.grad.abs().sum() > 0:
+        raise CheckError("the gradient does not reach the block's input and its convolution weights: "
+                         "do not detach anything inside the block")
 
 
 # ------------------------------------------------------------------ lesson 01: D's loss on fresh inputs
@@ -593,7 +641,8 @@ class TrainStepExercise:
     """
 
     def __init__(self, G: nn.Module, D: nn.Module, images: torch.Tensor, batch_size: int,
-                 d_steps: int, lr: float, betas: tuple[float, float], seed: int) -> None:
+                 d_steps: int, lr: float, betas: tuple[float, float], seed: int,
+                 new_real_each_d_step: bool = False) -> None:
         self.G0 = copy.deepcopy(G).cpu().float().eval()
         self.D0 = copy.deepcopy(D).cpu().float().eval()
         self.G, self.D = copy.deepcopy(self.G0), copy.deepcopy(self.D0)
@@ -601,11 +650,17 @@ class TrainStepExercise:
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)
         self.d_steps, self.lr, self.betas = d_steps, lr, tuple(betas)
         images = images.detach().cpu().float()
-        self.real_batches = list(images.split(batch_size))
+        batches = [b for b in images.split(batch_size) if len(b) == batch_size]
+        self.new_real_each_d_step = new_real_each_d_step
+        per_iteration = d_steps if new_real_each_d_step else 1
+        # one group of real batches per iteration: one batch, or one for each D update
+        self.real_groups = [batches[i:i + per_iteration]
+                            for i in range(0, len(batches) - per_iteration + 1, per_iteration)]
+        self.real_batches = [group[0] for group in self.real_groups]
         g = torch.Generator().manual_seed(seed)
         latent = tuple(G.latent_shape)
-        self.noise_bank = [[torch.randn(len(real), *latent, generator=g) for _ in range(d_steps + 1)]
-                           for real in self.real_batches]
+        self.noise_bank = [[torch.randn(batch_size, *latent, generator=g) for _ in range(d_steps + 1)]
+                           for _ in self.real_groups]
         self.iterations = 0  # batches handed out
         self.noise_calls: list[int] = []  # per iteration
         self.d_updates: list[int] = []
@@ -618,16 +673,17 @@ class TrainStepExercise:
         self.opt_g.register_step_post_hook(self._on_g_step)
 
     def batches(self):
-        """The real batches, one per iteration of your loop (once: the weights have moved since)."""
+        """The real batches, one per iteration of your loop (once: the weights have moved since);
+        with ``new_real_each_d_step``, a tuple of ``d_steps`` batches per iteration, one for each D update."""
         if self.iterations:
             raise RuntimeError("these batches were handed out already and the copies of G and D have "
                                "trained since: run the whole cell again, it makes a fresh exercise")
-        for real in self.real_batches:
+        for group in self.real_groups:
             self.iterations += 1
             self.noise_calls.append(0)
             self.d_updates.append(0)
             self.g_updates.append(0)
-            yield real.clone()
+            yield tuple(real.clone() for real in group) if self.new_real_each_d_step else group[0].clone()
 
     def noise(self, n: int) -> torch.Tensor:
         """The next batch of noise z for this iteration (shape ``(n, *G.latent_shape)``)."""
@@ -662,18 +718,23 @@ class TrainStepExercise:
 
 def train_step_exercise(G: nn.Module, D: nn.Module, images: torch.Tensor, batch_size: int = 50,
                         d_steps: int = 2, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-                        seed: int = 0) -> TrainStepExercise:
+                        seed: int = 0, new_real_each_d_step: bool = False) -> TrainStepExercise:
     """Fresh copies of ``G`` and ``D`` with Adam optimisers, ``images`` cut into real batches,
     and noise: everything a learner needs to write a training step that :func:`check_train_step`
-    compares with ``GANTrainer.train_step``."""
+    compares with ``GANTrainer.train_step``, or, with ``new_real_each_d_step``, with Goodfellow et
+    al.'s Algorithm 1 (a new real batch for each of the ``d_steps`` D updates), which the
+    trainer does not do."""
     if type(d_steps) is not int or d_steps < 1:
         raise ValueError(f"d_steps must be a whole number >= 1, got {d_steps!r}")
-    return TrainStepExercise(G, D, images, batch_size, d_steps, lr, betas, seed)
+    per_iteration = d_steps if new_real_each_d_step else 1
+    if len(images) < per_iteration * batch_size:
+        raise ValueError(f"{len(images)} images make no iteration of {per_iteration} batch(es) of {batch_size}")
+    return TrainStepExercise(G, D, images, batch_size, d_steps, lr, betas, seed, new_real_each_d_step)
 
 
 def _scripted_run(ex: TrainStepExercise, zero_d: str = "each", zero_g: bool = True,
                   fake_label: float = 0.0, g_loss: str = "non-saturating", g_noise: str = "last",
-                  g_first: bool = False) -> tuple[nn.Module, nn.Module]:
+                  g_first: bool = False, one_real_batch: bool = False) -> tuple[nn.Module, nn.Module]:
     """The training step written out, with switches for the usual mistakes; returns (G, D)."""
     G, D = copy.deepcopy(ex.G0), copy.deepcopy(ex.D0)
     opt_g = torch.optim.Adam(G.parameters(), lr=ex.lr, betas=ex.betas)
@@ -691,7 +752,7 @@ def _scripted_run(ex: TrainStepExercise, zero_d: str = "each", zero_g: bool = Tr
         opt_g.step()
 
     first = 1 if g_first and g_noise == "fresh" else 0  # G went first with the first noise
-    for real, noise in zip(ex.real_batches, ex.noise_bank):
+    for group, noise in zip(ex.real_groups, ex.noise_bank):
         if g_first:
             update_g(G(noise[0]))
         if zero_d == "once":
@@ -699,6 +760,7 @@ def _scripted_run(ex: TrainStepExercise, zero_d: str = "each", zero_g: bool = Tr
         for j in range(first, first + k):
             if zero_d == "each":
                 D.zero_grad()
+            real = group[0 if one_real_batch else (j - first) % len(group)]
             fake = G(noise[j])
             out_real, out_fake = D(real), D(fake.detach())
             loss_d = (bce(out_real, torch.ones_like(out_real))
@@ -780,9 +842,16 @@ def check_train_step(ex: TrainStepExercise) -> None:
         raise CheckError("a network was switched to train mode: leave G and D as the exercise made "
                          "them (eval mode, dropout off), or the comparison cannot be exact")
     fresh = all(calls == k + 1 for calls in ex.noise_calls)
-    G_ref, D_ref = _scripted_run(ex, g_noise="fresh") if fresh else _trainer_run(ex)
+    algorithm_1 = ex.new_real_each_d_step
+    if fresh or algorithm_1:
+        G_ref, D_ref = _scripted_run(ex, g_noise="fresh" if fresh else "last")
+    else:
+        G_ref, D_ref = _trainer_run(ex)
+    reference = "Goodfellow et al.'s Algorithm 1" if algorithm_1 else "GANTrainer.train_step"
     if _same(ex.G, G_ref, ex.lr) and _same(ex.D, D_ref, ex.lr):
-        how = ("G's update on fresh noise, as in Goodfellow et al.'s Algorithm 1" if fresh else
+        how = ("a new real batch for each D update" + (" and G's update on fresh noise" if fresh else "")
+               + ", as in Goodfellow et al.'s Algorithm 1" if algorithm_1 else
+               "G's update on fresh noise, as in Goodfellow et al.'s Algorithm 1" if fresh else
                "GANTrainer.train_step")
         passed(f"after {n_batches} iterations of {k} D updates and 1 G update, G and D have the "
                f"weights of {how}.")
@@ -814,6 +883,10 @@ def check_train_step(ex: TrainStepExercise) -> None:
         (dict(g_first=True), "G is updated before D; GANTrainer updates D first, then G on fakes "
                              "scored by the updated D"),
     ]
+    if algorithm_1:
+        mistakes.insert(0, (dict(one_real_batch=True), f"every D update used the iteration's first real batch "
+                                                       f"(as GANTrainer's d_steps does): this step takes a new "
+                                                       f"real batch for each of the {k} D updates"))
     for switches, why in mistakes:
         G_wrong, D_wrong = _scripted_run(ex, g_noise=noise, **switches)
         if _same(ex.G, G_wrong, ex.lr) and _same(ex.D, D_wrong, ex.lr):
@@ -821,7 +894,7 @@ def check_train_step(ex: TrainStepExercise) -> None:
     (share_d, most_d), (share_g, most_g) = _apart(ex.D, D_ref, ex.lr), _apart(ex.G, G_ref, ex.lr)
     worst = "D" if share_d > _SAME_WEIGHTS else "G"
     raise CheckError(f"after {n_batches} iterations {share_d:.1%} of D's weights and {share_g:.1%} "
-                     f"of G's differ from GANTrainer.train_step's by more than half a learning "
+                     f"of G's differ from {reference}'s by more than half a learning "
                      f"rate (up to {most_d:.1f} and {most_g:.1f}). Start with {worst}'s update: "
                      f"labels (real 1, fake 0 for D; 1 for G), zero_grad before each backward, one "
                      f"optimiser step per update, fresh noise for each D update, D(fake.detach()) "

@@ -251,20 +251,26 @@ def _d_planes(labels: torch.Tensor, images: torch.Tensor) -> tuple[ConditionalDi
 
 def check_label_planes(label_planes: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     """``label_planes(labels, size)``: the ``(n, 10, size, size)`` planes a conditional D stacks
-    onto its images (plane k all ones where the label is k, all zeros elsewhere). Compared with
-    the planes the package's ``ConditionalDiscriminator`` really stacks, for fresh labels, image
-    sizes and channel counts; then D's network must score the learner's stack as D(x, labels).
+    onto its images (plane k all ones where the label is k, all zeros elsewhere), where a label of
+    -1 (an image whose digit is not given) gets ten planes of zeros. Compared with the planes the
+    package's ``ConditionalDiscriminator`` really stacks (which knows no -1), for fresh labels,
+    image sizes and channel counts; then D's network must score the learner's stack as D(x, labels).
     """
     if not callable(label_planes):
         raise CheckError(f"label_planes should be a function of (labels, size), got "
                          f"{type(label_planes).__name__}")
     rng = _generator(9)
-    cases = [(12, 1, 32), (5, 3, 64), (30, 1, 32)]
-    for n, nc, size in cases:
+    cases = [(12, 1, 32, 0.25), (5, 3, 64, 0.0), (30, 1, 32, 0.3), (4, 1, 32, 1.0)]  # (n, nc, size, share of -1)
+    for n, nc, size, unlabelled in cases:
         labels = torch.randint(0, 10, (n,), generator=rng)
+        unknown = torch.rand(n, generator=rng) < unlabelled
+        if 0 < unlabelled < 1:
+            unknown[0], unknown[1] = True, False  # at least one of each
         images = torch.rand(n, nc, size, size, generator=rng) * 2 - 1
         D, true = _d_planes(labels, images)
-        call = f"label_planes(<{n} labels>, {size})"
+        true[unknown] = 0
+        labels[unknown] = -1
+        call = f"label_planes(<{n} labels, {int(unknown.sum())} of them -1>, {size})"
         got, used = python_calls(lambda: learners_call(label_planes, call, labels.clone(), size),
                                  [label_codes, ConditionalDiscriminator.forward, ConditionalGenerator.forward])
         if used:
@@ -279,20 +285,26 @@ def check_label_planes(label_planes: Callable[[torch.Tensor, int], torch.Tensor]
                 hint = ": one plane per class (10), not one plane holding the label"
             elif tuple(got.shape) == (n, size, size, 10):
                 hint = ": the classes are channels, so they come second: (n, 10, size, size)"
+            elif tuple(got.shape[1:]) == (11, size, size):
+                hint = ": an eleventh plane for 'no label' is one design, but this D takes 10 planes, all zeros for -1"
             raise CheckError(f"{call} has shape {tuple(got.shape)}, expected {tuple(true.shape)}{hint}")
         if not got.is_floating_point():
             raise CheckError(f"{call} has dtype {got.dtype}: D stacks the planes onto float images with "
                              f"torch.cat, which needs floats (.float())")
         if not torch.equal(got.float(), true):
             wrong = int((got.float() != true).flatten(1).any(1).nonzero()[0])
-            raise CheckError(f"{call}: image {wrong} has label {int(labels[wrong])}, so plane "
-                             f"{int(labels[wrong])} must be all ones and the other nine all zeros; your "
-                             f"planes hold the values {sorted(set(got[wrong].flatten().tolist()))[:5]} "
-                             f"in planes {[int(k) for k in got[wrong].flatten(1).ne(0).any(1).nonzero()]}")
-        with torch.no_grad():
-            yours = D.net(torch.cat([images, got.float()], 1))
-            if not torch.equal(yours, D(images, labels)):
-                raise CheckError(f"{call}: D's network scores your stack differently from D(x, labels)")
-    passed(f"your planes are the ones ConditionalDiscriminator stacks ({len(cases)} batches of fresh labels, "
-           f"sizes {sorted({c[2] for c in cases})}, 1 and 3 colour channels), and D scores your stack "
-           f"as D(x, labels).")
+            label = int(labels[wrong])
+            want = ("all ten planes must be zeros (no digit is given)" if label == -1 else
+                    f"plane {label} must be all ones and the other nine all zeros")
+            raise CheckError(f"{call}: image {wrong} has label {label}, so {want}; your planes hold the values "
+                             f"{sorted(set(got[wrong].flatten().tolist()))[:5]} in planes "
+                             f"{[int(k) for k in got[wrong].flatten(1).ne(0).any(1).nonzero()]}")
+        known = ~unknown
+        if known.any():
+            with torch.no_grad():
+                yours = D.net(torch.cat([images[known], got.float()[known]], 1))
+                if not torch.equal(yours, D(images[known], labels[known])):
+                    raise CheckError(f"{call}: D's network scores your stack differently from D(x, labels)")
+    passed(f"your planes are the ones ConditionalDiscriminator stacks, and all zeros for a label of -1 "
+           f"({len(cases)} batches of fresh labels, sizes {sorted({c[2] for c in cases})}, 1 and 3 colour "
+           f"channels); D scores your stack as D(x, labels).")
