@@ -22,10 +22,11 @@ import torch
 from gan_tutorial.plumbing.checkpoint import load_checkpoint  # noqa: E402
 from gan_tutorial.exercises.diagnosis import grid_contrast, late_means, snapshot_change  # noqa: E402
 from gan_tutorial.history import History, to_uint8  # noqa: E402
-from gan_tutorial.lessons.saved_runs import SAVED_RUNS, save_run, shrink  # noqa: E402
+from gan_tutorial.lessons.saved_runs import SAVED_RUNS, save_run, shrink, unlabel  # noqa: E402
 
 SWEEPS = Path("/root/sweeps")
 MADE = Path("/tmp/ts/runs")  # the short runs made for this lesson (commands in RUNS)
+MYSTERY = Path("/work/mystery/runs")  # the unlabelled runs' sources (commands in MYSTERIES)
 
 # name -> where it comes from, what it is, what to keep
 RUNS = {
@@ -82,14 +83,35 @@ RUNS = {
         what="The same with UpsampleGenerator (nearest upsampling + 3x3 convolutions) in place of "
              "the transposed convolutions; same D, data, seed and updates (made for this lesson)",
         snapshots={200: (9, None), 600: (9, None)}, grid_at=[200, 600]),
-    "mystery_a": dict(
-        source=SWEEPS / "lesson01_recipes/label_smoothing",
-        what="A lesson 01 variant (see its settings)",
-        snapshots={36000: (16, None)}, fakes=100),
-    "mystery_b": dict(
-        source=MADE / "l02_32_minimax_seed0",
-        what="A 32x32 DCGAN on 6,400 digits (see its settings; made for this lesson)",
-        snapshots={600: (9, None)}),
+}
+
+# The unlabelled runs of the lesson's exercises: what each was, and the command that made it
+# (each config file names its lesson's class setting and the fields it changes), for the
+# teacher; the saved run keeps only what a user of a run sees (saved_runs.PUBLIC_FIELDS).
+# mystery_a (lesson 01's class setting with real labels 0.9, seed 0, from /root/sweeps) and
+# mystery_b (the 32x32 exercise setting of lesson 02 with the minimax G loss, seed 0, from
+# /tmp/ts/runs) were exported before from sources that are gone; `--unlabel` rewrites them.
+MYSTERIES = {
+    "mystery_c": dict(
+        source=MYSTERY / "m07_healthy_s3",
+        what='lesson 07\'s baseline, class setting: {"lesson": "07", "setting": "class"}, --seed 3',
+        snapshots={1500: (36, None)}, fakes=100),
+    "mystery_d": dict(
+        source=MYSTERY / "m04_noaug_s1",
+        what='lesson 04 without DiffAugment and without a moving average, 700 updates: {"lesson": "04", '
+             '"setting": "class", "augment": null, "ema_decay": null, "epochs": 14, "snapshot_every": 50, '
+             '"eval_every": 50}, --seed 1',
+        snapshots={700: (9, None)}),
+    "mystery_e": dict(
+        source=MYSTERY / "m07_highlr_s3",
+        what='lesson 07\'s baseline at lr 0.005 and batch 256: {"lesson": "07", "setting": "class", "lr": '
+             '0.005, "batch_size": 256, "epochs": 20, "snapshot_every": 25, "eval_every": 25}, --seed 3',
+        snapshots=None, fakes=100),
+    "mystery_f": dict(
+        source=MYSTERY / "m03_minimax_s2",
+        what='lesson 03 with the minimax G loss, 2 epochs: {"lesson": "03", "setting": "class", "g_loss": '
+             '"minimax", "epochs": 2, "snapshot_every": 25, "eval_every": 25}, --seed 2',
+        snapshots={374: (4, None)}),
 }
 
 
@@ -144,6 +166,8 @@ def export(name: str, spec: dict, out: Path) -> None:
         shutil.rmtree(folder)
     save_run(source, folder, what=spec["what"], snapshots=spec["snapshots"], extra_images=extra,
              measured=measured, facts=spec.get("facts"))
+    if name in MYSTERIES:
+        unlabel(folder, name)
     size = sum(p.stat().st_size for p in folder.iterdir())
     print(f"{name}: {len(state['loss_d'])} iterations from {source}, {size / 1024:.0f} KB", flush=True)
 
@@ -151,10 +175,18 @@ def export(name: str, spec: dict, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=SAVED_RUNS)
-    parser.add_argument("names", nargs="*", help=f"runs to write (default: all): {', '.join(RUNS)}")
+    parser.add_argument("--unlabel", nargs="*", default=[], metavar="NAME",
+                        help="rewrite these saved runs in --out as unlabelled mystery runs, keeping their name")
+    parser.add_argument("names", nargs="*",
+                        help=f"runs to write (default: all): {', '.join([*RUNS, *MYSTERIES])}")
     args = parser.parse_args()
-    for name in args.names or RUNS:
-        export(name, RUNS[name], args.out)
+    for name in args.unlabel:
+        unlabel(args.out / name, name)
+        print(f"{name}: unlabelled", flush=True)
+    if args.unlabel and not args.names:
+        return
+    for name in args.names or [*RUNS, *MYSTERIES]:
+        export(name, {**RUNS, **MYSTERIES}[name], args.out)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
     python scripts/time_lesson.py notebooks/00_points_2d.ipynb                  # class setting
     python scripts/time_lesson.py notebooks/00_points_2d.ipynb --setting quick --out /tmp/t.json
+    python scripts/time_lesson.py notebooks/02_dcgan_mnist.ipynb --executed /tmp/02_executed.ipynb
 
 Executes a copy of the notebook (the notebook itself is not rewritten) with
 GAN_TUTORIAL_SETTING set and the live view off, records each code cell's seconds from
 nbclient's timestamps, and writes them with the total and the longest cell to
-docs/results/<notebook>_times.json, the record the docs quote.
+docs/results/<notebook>_times.json, the record the docs quote. ``--executed`` also keeps the
+executed copy, outputs and all.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from nbclient import NotebookClient
 
 import script_args
 from gan_tutorial.plumbing.checkpoint import write_text
+from gan_tutorial.plumbing.precision import resolve_precision
 
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
 
@@ -41,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebook", type=script_args.existing_file)
     parser.add_argument("--setting", choices=["quick", "class", "full"], default="class")
     parser.add_argument("--out", type=script_args.output_file)
+    parser.add_argument("--executed", type=script_args.output_file, help="also write the executed notebook here")
     args = parser.parse_args(argv)
     os.environ.update({"GAN_TUTORIAL_SETTING": args.setting, "GAN_TUTORIAL_LIVE": "0"})
     os.environ.pop("GAN_TUTORIAL_QUICK", None)
@@ -51,8 +55,11 @@ def main(argv: list[str] | None = None) -> int:
               "seconds": round(_seconds(c), 2)}
              for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     longest = max(cells, key=lambda c: c["seconds"])
+    if args.executed:
+        nbformat.write(nb, args.executed)
     record = {"notebook": args.notebook.name, "setting": args.setting, "torch": torch.__version__,
               "threads": torch.get_num_threads(), "machine": platform.machine(),
+              "precision": resolve_precision("auto", torch.device("cpu")),
               "total_seconds": round(sum(c["seconds"] for c in cells), 1), "longest": longest, "cells": cells}
     out = args.out or RESULTS / f"{args.notebook.stem}_times.json"
     write_text(out, json.dumps(record, indent=1) + "\n")

@@ -80,8 +80,8 @@ def without_solutions(source: str) -> str:
 def test_notebooks_define_nothing_and_import_the_package(name):
     source = "\n".join(c.source for c in code_cells(load(name)))
     assert "from gan_tutorial import" in source
-    assert not re.search(r"^\s*(def|class)\s", source, re.MULTILINE), \
-        "models, loops and plots belong in the gan_tutorial package"
+    assert not re.search(r"^\s*(def|class)\s", without_solutions(source), re.MULTILINE), \
+        "models, loops and plots belong in the gan_tutorial package (a learner's answer may define its own)"
     if name in ON_THE_PAGE:  # written out on purpose, and compared with the package in a checked cell
         assert ON_THE_PAGE[name] in source
         return

@@ -63,6 +63,17 @@ def test_build_makes_wheel_and_sdist_without_warnings(built):
     assert "LICENSE" in sdist_files and PROBE in sdist_files
 
 
+def test_the_wheel_holds_no_solution_for_students_to_find(built):
+    """Students install the wheel (docs/teaching.md): no lesson notebook, no teaching notes, no solution text."""
+    wheel = zipfile.ZipFile(built["wheel"])
+    names = wheel.namelist()
+    assert not [n for n in names if n.endswith((".ipynb", ".md")) or "teaching" in n], names
+    assert all(n.startswith(("gan_tutorial/", "gan_tutorial-")) for n in names), names
+    for name in names:
+        text = wheel.read(name).decode("utf-8", errors="ignore")
+        assert "### BEGIN SOLUTION" not in text, name
+
+
 def test_installed_wheel_works_outside_the_repository(built, tmp_path, mnist_data):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)

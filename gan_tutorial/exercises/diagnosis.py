@@ -11,19 +11,25 @@ package does not measure elsewhere into numbers:
   keeps jumping: oscillation);
 * :func:`snapshot_change`: how much the fakes of the same noise change between snapshots.
 
-:func:`check_diagnosis` grades a learner's diagnosis of an unlabelled saved run.
+A diagnosis reads the run's **evidence** (:data:`EVIDENCE`: five numbers any run has) and
+names the failures whose rule (:attr:`Failure.rule`) those numbers meet: none (a healthy run),
+one, or several. :func:`check_evidence_reader` grades a learner's function that reads the
+evidence, :func:`check_diagnosis` a diagnosis of an unlabelled saved run: the numbers it quotes
+must be the run's own, and the failures it names those the numbers show. No answer is stored:
+the check applies the lesson's rules to the run's own numbers.
 """
 from __future__ import annotations
 
-import hashlib
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .checks import CheckError
+from .checks import CheckError, learners_call, passed
+from .torch_calls import python_calls
 from ..history import STAT_KEYS, History
 
 
@@ -83,78 +89,227 @@ def snapshot_change(snapshots: Sequence[torch.Tensor]) -> list[float]:
     return [float((b.float() - a.float()).abs().mean() / scale) for a, b in zip(snapshots, snapshots[1:])]
 
 
+# ------------------------------------------------------------------------------ the evidence
+QUALITY_KEYS = ("frechet_distance", "diversity_ratio")
+"""The quality number a run is judged by: Fréchet distance for digits, else the diversity ratio."""
+
+EVIDENCE: dict[str, str] = {
+    "d_x": "mean D(x) over the last 100 updates: late_means(run.history)['d_x']",
+    "d_g_z": "mean D(G(z)) after D's step over the last 100 updates: late_means(run.history)['d_g_z2']",
+    "variety": "the share of the most frequent digit at the last evaluation (run.metrics['top_digit_share']) "
+               "for digits; the diversity ratio (run.metrics['diversity_ratio']) for colour images",
+    "grid_contrast": "grid_contrast(run.snapshot()): of the last saved fixed-noise fakes",
+    "quality_jump": "over the evaluations in the run's second half (run.history.metric_iterations >= "
+                    "run.iterations / 2), the quality number's mean_jump divided by its mean: Fréchet "
+                    "distance for digits, else the diversity ratio",
+}
+"""The five numbers of a run that a diagnosis reads, and where each comes from."""
+
+_TOLERANCE = (0.05, 0.02)  # a quoted number counts as the run's own within 5% or 0.02
+
+
+def _quality_key(metrics: Mapping[str, Sequence[float]]) -> str:
+    for key in QUALITY_KEYS:
+        if metrics.get(key):
+            return key
+    raise ValueError(f"the run recorded no quality number ({' or '.join(QUALITY_KEYS)})")
+
+
+def evidence_of(run) -> dict[str, float]:
+    """The five numbers of :data:`EVIDENCE`, measured on a saved run (the check's reference)."""
+    late = late_means(run.history)
+    metrics, its = run.history.metrics, np.asarray(run.history.metric_iterations)
+    quality = _quality_key(metrics)
+    values = np.asarray(metrics[quality], dtype=float)
+    second_half = values[its >= run.iterations / 2]
+    variety = "top_digit_share" if metrics.get("top_digit_share") else "diversity_ratio"
+    return {"d_x": late["d_x"], "d_g_z": late["d_g_z2"], "variety": float(metrics[variety][-1]),
+            "grid_contrast": grid_contrast(run.snapshot()),
+            "quality_jump": mean_jump(second_half) / float(np.mean(second_half))}
+
+
 # ------------------------------------------------------------------------------ the failures
+Rule = Callable[[Mapping[str, float], bool, int], bool]
+
+
 @dataclass(frozen=True)
 class Failure:
-    """One way GAN training fails: its name, how a run shows it, and the words that name it."""
+    """One way GAN training fails: its name, how a run shows it, the rule its evidence meets,
+    and the words that name it."""
 
     key: str
     name: str
     signature: str
+    rule: str  # the rule in words, with its thresholds (what :attr:`shown` computes)
+    shown: Rule  # (evidence, digits?, training images) -> does the run show it
     words: tuple[str, ...]  # regular expressions, matched in lower case with punctuation as spaces
+
+
+def _d_wins(e: Mapping[str, float], digits: bool, images: int) -> bool:  # noqa: ARG001
+    return e["d_x"] >= 0.95 and e["d_g_z"] <= 0.05
 
 
 FAILURES: dict[str, Failure] = {f.key: f for f in (
     Failure("d_wins", "D wins, G stalls",
             "D(x) = 1 and D(G(z)) = 0 for good, Loss_D near 0, Loss_G stuck (large with the non-saturating "
             "loss); the fakes stop changing",
-            (r"\bd wins\b", r"discriminator wins", r"\bstall", r"vanish", r"saturat", r"no gradient",
-             r"\b(d|discriminator) (is )?(too strong|dominates)")),
+            "late D(x) at least 0.95 and late D(G(z)) at most 0.05; a stalled G shows no other failure "
+            "(its fakes are one pattern, often gridded: read D first)",
+            _d_wins,
+            (r"\bd wins\b", r"discriminator wins", r"\bstall", r"vanish", r"saturat",
+             r"\bno (useful |usable )?gradients?\b",
+             r"\b(d|discriminator) (is |gets |becomes )?(too strong|dominates|dominant|overpowers|overwhelms)",
+             r"\b(d|discriminator) (is )?(certain|sure) of (every|all)")),
     Failure("mode_collapse", "mode collapse / mode dropping",
             "the fakes are too alike: some kinds (digits) far too often, others rarely or never",
-            (r"\bmode", r"collaps", r"\bdropp", r"\bdrops? (some )?(digits|classes|kinds)",
-             r"missing (digits|classes|kinds)", r"(lack of|low|no) (diversity|variety)")),
+            "digits: the most frequent digit makes at least 25% of the fakes (0.25; real digits: about "
+            "0.11); colour images: diversity ratio at most 0.5",
+            lambda e, digits, images: not _d_wins(e, digits, images) and (
+                e["variety"] >= 0.25 if digits else e["variety"] <= 0.5),
+            (r"\bmodes?\b", r"\bcollaps", r"\bdrop(s|ped|ping)? (some |a |the )?(digits?|classes|kinds|modes)",
+             r"missing (digits|classes|kinds)", r"(lack of|low|no|little) (diversity|variety)",
+             r"too (alike|similar)")),
     Failure("oscillation", "oscillation",
             "losses and quality numbers keep swinging; the fakes of the same noise keep changing look",
+            "the quality number moves by at least 15% of its mean per evaluation over the run's second "
+            "half (quality_jump at least 0.15)",
+            lambda e, digits, images: not _d_wins(e, digits, images) and e["quality_jump"] >= 0.15,
             (r"oscillat", r"unstabl", r"instabil", r"\bswing", r"never settl", r"does not settle",
              r"not converg", r"\bcycl")),
     Failure("checkerboard", "checkerboard artefacts",
             "a regular grid printed on every fake, at the strides of the transposed convolutions",
-            (r"checker", r"\bgrid\b", r"upsampling artefact", r"upsampling artifact", r"transposed conv")),
+            "grid contrast of the last fakes at least 4 (real images: about 1), on fakes that G learned "
+            "to draw (not a stall)",
+            lambda e, digits, images: not _d_wins(e, digits, images) and e["grid_contrast"] >= 4,
+            (r"checker", r"\bgrid (pattern|artefacts?|artifacts?|texture|lines)", r"\bgridded",
+             r"(upsampling|stride|striding) (artefacts?|artifacts?)")),
     Failure("d_overfits", "D overfits a small dataset",
             "on a small dataset, D stays sure of the training images (D(x) near 1) long after G has started to draw",
-            (r"overfit", r"over fit", r"memori[sz]", r"small (dataset|data set)", r"too few (training )?(images|sprites)")),
+            "at most 5,000 training images, late D(x) at least 0.75 and late D(G(z)) at most 0.2, "
+            "without D winning outright",
+            lambda e, digits, images: not _d_wins(e, digits, images) and images <= 5_000
+            and e["d_x"] >= 0.75 and e["d_g_z"] <= 0.2,
+            (r"overfit", r"over fit", r"memori[sz]", r"learn(s|ed|t)? the (training )?(images|data|sprites) by heart")),
 )}
+
+HEALTHY_WORDS = (r"\bhealthy\b", r"\bno (failure|problem)s?\b", r"\bnothing (wrong|failed)\b",
+                 r"\b(trains?|trained|training|works?|worked|learn(s|ed|t)?) (fine|well)\b", r"^ ?none ?$")
+"""How an answer says the run shows no failure."""
+
+_NEGATION = re.compile(r"\b(not|no|never|without|nor|n t|isn t|doesn t|didn t|don t|wasn t|hasn t)\b"
+                       r"( \w+){0,3} ?$")
+
+
+def _clauses(answer: str) -> list[str]:
+    """The answer cut at punctuation and "but", lower case, other punctuation as spaces."""
+    parts = re.split(r"[.;:,!?()\n]|\bbut\b", answer.lower())
+    return [" " + re.sub(r"[^a-z0-9]+", " ", part).strip() + " " for part in parts if part.strip()]
+
+
+def _named(clause: str, patterns: Sequence[str]) -> bool:
+    """Whether ``clause`` names one of ``patterns`` without negating it ("D does not overfit")."""
+    for pattern in patterns:
+        for match in re.finditer(pattern, clause):
+            if not _NEGATION.search(clause[:match.start()]):
+                return True
+    return False
 
 
 def failures_named(answer: str) -> list[str]:
-    """The keys of every failure that ``answer`` names (none, one or several)."""
-    text = " " + re.sub(r"[^a-z0-9]+", " ", answer.lower()) + " "
-    return [key for key, failure in FAILURES.items() if any(re.search(w, text) for w in failure.words)]
+    """The keys of every failure that ``answer`` names (none, one or several), and "healthy"
+    when it says the run shows none; a negated name ("not a checkerboard") does not count."""
+    named = []
+    for clause in _clauses(answer):
+        for key, failure in FAILURES.items():
+            if key not in named and _named(clause, failure.words):
+                named.append(key)
+        if "healthy" not in named and _named(clause, HEALTHY_WORDS):
+            named.append("healthy")
+    return [key for key in [*FAILURES, "healthy"] if key in named]
 
 
-# The answers to the lesson's unlabelled runs, hashed so that they are not printed next to the
-# question (this stops a glance, not a determined reader of the source).
-_ANSWERS = {
-    "mystery_a": "7b4a95c3593ad763648623956d7c27aadc20b2e69773c518906640ec7ed41bf1",
-    "mystery_b": "12218b736b1bc649822a359829b376b49d9b38d7ab8a3690192b1c9f17afc5a6",
-}
+def failures_shown(evidence: Mapping[str, float], digits: bool, training_images: int) -> list[str]:
+    """The failures whose rule ``evidence`` meets (an empty list: a healthy run)."""
+    return [key for key, f in FAILURES.items() if f.shown(evidence, digits, training_images)]
 
 
-def _digest(run: str, key: str) -> str:
-    return hashlib.sha256(f"{run}:{key}".encode()).hexdigest()
+# ------------------------------------------------------------------------------ the checks
+def _is_digits(run) -> bool:
+    return bool(run.history.metrics.get("top_digit_share"))
 
 
-def check_diagnosis(answer: str, run: str) -> None:
-    """Grade a diagnosis of the unlabelled saved run ``run`` ("mystery_a", ...).
+def _quoted(evidence, run_name: str) -> dict[str, float]:
+    """The learner's evidence as five plain numbers, or CheckError naming what is missing."""
+    if not isinstance(evidence, Mapping):
+        raise CheckError(f"the evidence for {run_name} should be a dict of the five numbers "
+                         f"{', '.join(EVIDENCE)}; got {type(evidence).__name__}")
+    missing = [key for key in EVIDENCE if key not in evidence]
+    extra = [key for key in evidence if key not in EVIDENCE]
+    if missing or extra:
+        raise CheckError(f"the evidence for {run_name} needs exactly the keys {', '.join(EVIDENCE)}"
+                         + (f"; missing: {', '.join(missing)}" if missing else "")
+                         + (f"; not evidence: {', '.join(map(str, extra))}" if extra else ""))
+    numbers = {}
+    for key in EVIDENCE:
+        value = evidence[key]
+        try:
+            numbers[key] = float(value.item() if hasattr(value, "item") else value)
+        except (TypeError, ValueError) as err:
+            raise CheckError(f"evidence[{key!r}] should be one number, got {value!r}") from err
+        if not math.isfinite(numbers[key]):
+            raise CheckError(f"evidence[{key!r}] is {numbers[key]}: measure it again ({EVIDENCE[key]})")
+    return numbers
 
-    ``answer`` names one failure in any words (see :data:`FAILURES`: "D wins", "mode
-    dropping", "the discriminator overfits"...). An answer naming several failures is
-    refused: a diagnosis picks one.
+
+def _off(quoted: Mapping[str, float], measured: Mapping[str, float]) -> list[str]:
+    rel, abs_ = _TOLERANCE
+    return [key for key in EVIDENCE
+            if not math.isclose(quoted[key], measured[key], rel_tol=rel, abs_tol=abs_)]
+
+
+def check_evidence_reader(read_evidence: Callable, runs: Sequence) -> None:
+    """``read_evidence(run)`` returns the five numbers of :data:`EVIDENCE` for any saved run;
+    tried on every run of ``runs`` (the gallery) and compared with the package's measurement."""
+    for run in runs:
+        quoted, used = python_calls(lambda: learners_call(read_evidence, f"read_evidence({run.name})", run),
+                                    [evidence_of])
+        if used:
+            raise CheckError("read_evidence calls the package's evidence_of, whose result this exercise "
+                             "asks for: measure each number with late_means, grid_contrast, mean_jump "
+                             "and run.metrics")
+        off = _off(_quoted(quoted, run.name), evidence_of(run))
+        if off:
+            raise CheckError(f"read_evidence({run.name}) is off in {', '.join(off)}: "
+                             + "; ".join(f"{key} is {EVIDENCE[key]}" for key in off))
+    passed(f"read_evidence reads all five numbers of the {len(runs)} gallery runs.")
+
+
+def check_diagnosis(answer: str, evidence: Mapping[str, float], run) -> None:
+    """Grade a diagnosis of the unlabelled saved run ``run`` (a SavedRun).
+
+    ``evidence`` is the run's five numbers (:data:`EVIDENCE`), as the learner read them; each
+    must be the run's own. ``answer`` names, in any words, every failure those numbers show by
+    the rules of :data:`FAILURES`, or says the run is healthy. A wrong diagnosis is refused
+    without saying which part is wrong: the evidence says it.
     """
-    if run not in _ANSWERS:
-        raise CheckError(f"no graded answer for run {run!r}: the graded runs are {', '.join(_ANSWERS)}")
     if not isinstance(answer, str) or not answer.strip():
-        raise CheckError(f"write the diagnosis as text, e.g. \"oscillation\"; got {answer!r}")
+        raise CheckError(f"write the diagnosis as text, e.g. \"oscillation\" or \"healthy\"; got {answer!r}")
+    measured = evidence_of(run)
+    off = _off(_quoted(evidence, run.name), measured)
+    if off:
+        raise CheckError(f"{', '.join(off)} in your evidence {'is' if len(off) == 1 else 'are'} not "
+                         f"{run.name}'s own: measure again (" + "; ".join(EVIDENCE[key] for key in off) + ")")
     named = failures_named(answer)
-    choices = "; ".join(f.name for f in FAILURES.values())
     if not named:
-        raise CheckError(f"{answer!r} names none of the failures of this lesson ({choices}): "
-                         f"say which one the run shows")
-    if len(named) > 1:
-        raise CheckError(f"{answer!r} names several failures ({', '.join(FAILURES[k].name for k in named)}): "
-                         f"a diagnosis picks the one the run shows")
-    if _digest(run, named[0]) != _ANSWERS[run]:
-        raise CheckError(f"{run} does not show {FAILURES[named[0]].name}: compare its curves, its fakes "
-                         f"and its numbers with each signature of the gallery again")
-    print(f"Correct! {run} shows {FAILURES[named[0]].name}: {FAILURES[named[0]].signature}.")
+        choices = "; ".join(f.name for f in FAILURES.values())
+        raise CheckError(f"{answer!r} names none of the failures of this lesson ({choices}) and does "
+                         f"not call the run healthy: say what the evidence shows")
+    if "healthy" in named and len(named) > 1:
+        raise CheckError(f"{answer!r} calls the run healthy and names a failure: say one or the other")
+    shown = failures_shown(measured, _is_digits(run), run.training_images)
+    if [k for k in named if k != "healthy"] != shown:
+        raise CheckError(f"that diagnosis does not fit {run.name}'s evidence. Hold each of the five "
+                         f"numbers against every rule of the gallery (FAILURES[...].rule): a run may "
+                         f"show no failure, one, or more than one")
+    what = "; ".join(f"{FAILURES[k].name}: {FAILURES[k].rule}" for k in shown) or "no rule is met"
+    passed(f"{run.name} is {'healthy' if not shown else 'failing'}: {what}.")

@@ -76,6 +76,19 @@ class SavedRun:
         return self.history.iterations
 
     @property
+    def training_images(self) -> int:
+        """How many images the run trained on (its dataset, or the slice of it it used)."""
+        images = self.info.get("training_images", self.config.get("limit"))
+        if not isinstance(images, int):
+            raise SavedRunError(f"saved run {self.name!r} does not record how many images it trained on")
+        return images
+
+    @property
+    def unlabelled(self) -> bool:
+        """Whether the run keeps only what a user of a run sees (a mystery run of lesson 06)."""
+        return "lesson" not in self.config
+
+    @property
     def metrics(self) -> dict[str, float]:
         """The quality numbers of the last evaluation (Fréchet distance, digits, diversity...)."""
         return {key: values[-1] for key, values in self.history.metrics.items() if values}
@@ -123,6 +136,11 @@ class SavedRun:
         """One line: what trained, how long, on what; the facts a fair comparison needs."""
         c, i = self.config, self.info
         minutes = self.history.train_seconds / 60
+        if self.unlabelled:
+            return (f"{self.name}: {self.training_images:,} {c['dataset']} images at {c['image_size']} px, "
+                    f"batch {c['batch_size']}, {self.iterations:,} iterations "
+                    f"({self.iterations * c['batch_size']:,} images seen); {minutes:.1f} min, {i['precision']}"
+                    + (f" on {i['threads']} CPU thread(s)" if i.get("threads") else ""))
         cut = f" (its first {i['cut_at']:,} of {i['iterations']:,} iterations)" if "cut_at" in i else ""
         images = self.iterations * c["batch_size"]
         time = (f"{'about ' if cut else ''}{minutes:.1f} min" if minutes > 0
@@ -278,6 +296,29 @@ def block_means(values: list[float], block: int) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     starts = np.arange(0, len(values), block)
     return np.add.reduceat(values, starts) / np.diff(np.append(starts, len(values)))
+
+
+PUBLIC_FIELDS = ("name", "config", "training_images", "precision", "threads", "iterations",
+                 "training_seconds", "history_block", "metric_iterations", "metrics",
+                 "metric_references", "snapshots", "extra_images")
+"""What an unlabelled (mystery) run keeps: what a user of a run sees, nothing that names its recipe."""
+
+PUBLIC_CONFIG = ("dataset", "image_size", "batch_size")
+
+
+def unlabel(folder: str | os.PathLike, name: str) -> dict[str, Any]:
+    """Rewrite the saved run in ``folder`` as the mystery run ``name``: only :data:`PUBLIC_FIELDS`
+    stay (curves, evaluations, snapshots, the data it trained on), not its settings or source."""
+    run_json = Path(folder) / "run.json"
+    info = json.loads(run_json.read_text(encoding="utf-8"))
+    config = info["config"]
+    info["training_images"] = info.get("training_images", config.get("limit"))
+    info["config"] = {"dataset": config["dataset"], "batch_size": config["batch_size"],
+                      "image_size": config["data_kwargs"]["image_size"]}
+    info["name"] = name
+    public = {key: info[key] for key in PUBLIC_FIELDS if key in info}
+    run_json.write_text(json.dumps(public, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return public
 
 
 def save_run(source: str | os.PathLike, out: str | os.PathLike, *, what: str,
