@@ -18,6 +18,7 @@ An --out that exists is refused unless it is a course this script wrote (it then
 """
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 import sys
@@ -53,6 +54,15 @@ def graded_lessons() -> list[Path]:
     """The numbered lessons with graded exercises."""
     return [p for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
             if any(c.metadata.get("nbgrader", {}).get("solution") for c in nbformat.read(p, as_version=4).cells)]
+
+
+def lesson_number(text: str) -> str:
+    """An argparse type: a lesson notebook's number ("2" -> "02")."""
+    number = text.zfill(2)
+    if not list(NOTEBOOKS.glob(f"{number}_*.ipynb")):
+        numbers = ", ".join(p.name[:2] for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+        raise argparse.ArgumentTypeError(f"no lesson {text!r}: the lessons are {numbers}")
+    return number
 
 
 def assignment_name(notebook: Path) -> str:
@@ -110,7 +120,7 @@ def write_assignment(notebook: Path, source_root: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = script_args.Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="the course folder to write")
-    parser.add_argument("lessons", nargs="*", type=script_args.lesson,
+    parser.add_argument("lessons", nargs="*", type=lesson_number,
                         help="lesson numbers (default: every lesson with graded exercises)")
     args = parser.parse_args(argv)
     config = args.out / "nbgrader_config.py"
@@ -123,9 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     write_text(config, CONFIG)
     for notebook in lessons:
         folder = write_assignment(notebook, args.out / "source")
-        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-        print(f"{folder.relative_to(args.out)}: {notebook.name} and {sum(1 for p in folder.rglob('*') if p.is_file()) - 1} "
-              f"files it shows ({size / 1e6:.1f} MB)")
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        size = sum(p.stat().st_size for p in files)
+        print(f"{folder.relative_to(args.out)}: {notebook.name} and {len(files) - 1} files it shows "
+              f"({size / 1e6:.1f} MB)")
     print(f"Wrote {args.out}. Next, in {args.out}: nbgrader generate_assignment {assignment_name(lessons[0])} "
           f"(docs/teaching.md, 'Grading')", file=sys.stderr)
     return 0

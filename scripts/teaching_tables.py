@@ -1,4 +1,4 @@
-"""Write docs/teaching.md's table of points and time per lesson from the notebooks and the records.
+"""Write the generated tables of docs/teaching.md and README.md: points, times and settings per lesson.
 
     python scripts/teaching_tables.py            # rewrite the table in docs/teaching.md
     python scripts/teaching_tables.py --check    # exit 1 if the table differs from what it would write
@@ -7,7 +7,8 @@ Points come from the lessons' nbgrader metadata, experiments from their Exercise
 run time from docs/results/<notebook>_times.json (written by scripts/time_lesson.py: every code
 cell of the lesson run top to bottom in the class setting), the reading time from the words of
 the lesson's text at 150 words a minute. Exercise time is an estimate: 10 minutes per graded
-exercise and per experiment, plus the experiments' own training, which the lesson states.
+exercise and per experiment, plus the experiments' own training, which the lesson states. The
+settings' work comes from the presets (gan_tutorial/lessons).
 """
 from __future__ import annotations
 
@@ -20,10 +21,18 @@ import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "docs" / "teaching.md"
+README = REPO / "README.md"
 RESULTS = REPO / "docs" / "results"
-BEGIN, END = "<!-- lesson-points-and-times -->", "<!-- /lesson-points-and-times -->"
+BLOCKS = ("lesson-points-and-times", "lesson-settings")
 WORDS_PER_MINUTE = 150
 MINUTES_PER_EXERCISE = 10
+
+
+def load_note(run: dict) -> str:
+    """How busy the machine was while the lesson ran (its 15-minute load average), if recorded."""
+    if "load_average_15min" not in run:
+        return ", machine load not recorded"
+    return f", load {run['load_average_15min']:.1f} on {run['cpus']} cores"
 
 
 def lesson_facts(path: Path) -> dict:
@@ -50,6 +59,7 @@ def table() -> str:
         if f["run"]:
             run_min = f["run"]["total_seconds"] / 60
             precision = f", {f['run']['precision']}" if f["run"].get("precision") else ""
+            precision += load_note(f["run"])
             run = (f"{run_min:.0f} min ({f['run']['threads']} thread{'s' if f['run']['threads'] > 1 else ''}"
                    f"{precision}; [record](results/{path.stem}_times.json))")
             whole = f"about {5 * round((f['read'] + run_min + exercises) / 5):.0f} min"
@@ -60,18 +70,88 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def settings() -> str:
+    """The work of each training lesson's class and full setting, from the presets."""
+    from gan_tutorial.lessons import LESSONS
+
+    rows = ["| lesson | class setting | full setting |", "|---|---|---|"]
+    for name in ("01", "02", "03", "04", "07", "08"):
+        lesson, work = LESSONS[name], []
+        for setting in ("class", "full"):
+            s = lesson.settings[setting]
+            images = f"{s.limit:,} images" if s.limit else "the whole dataset"
+            if s.iterations:
+                work.append(f"{s.iterations:,} updates of {s.batch_size} ({s.epochs} epochs × {images})")
+            else:
+                work.append(f"{s.epochs} epochs × {images}, batches of {s.batch_size}")
+        rows.append(f"| {name} {lesson.title} | {work[0]} | {work[1]} |")
+    return "\n".join(rows)
+
+
+EXERCISE_06_3 = RESULTS / "lesson06_exercise3_summary.json"
+"""The summary.json that `python -m gan_tutorial train sigmoid.json --seed 2` wrote (lesson 06, exercise 3)."""
+
+
+def exercise_06_3() -> str:
+    """Lesson 06's own training: the time of one run of its exercise 3, from that run's summary."""
+    if not EXERCISE_06_3.is_file():
+        return "not measured yet"
+    run = json.loads(EXERCISE_06_3.read_text())
+    frechet = run["metrics"]["frechet_distance"]
+    return (f"one run, seed {run['config']['seed']}: {run['training_seconds_total'] / 60:.1f} min on "
+            f"{run['torch_threads']} thread{'s' if run['torch_threads'] > 1 else ''} in {run['precision']}, "
+            f"Fréchet distance {frechet:.0f} after {run['iterations']} updates; "
+            f"[record](results/{EXERCISE_06_3.name})")
+
+
+def readme_times() -> str:
+    """README's table: how long running each lesson top to bottom took, from the records."""
+    rows = ["| lesson | running every cell in the class setting (measured) |", "|---|---|"]
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        record = RESULTS / f"{path.stem}_times.json"
+        if record.is_file():
+            run = json.loads(record.read_text())
+            precision = f", {run['precision']}" if run.get("precision") else ""
+            precision += load_note(run)
+            threads = f"{run['threads']} thread{'s' if run['threads'] > 1 else ''}"
+            cell = (f"{run['total_seconds'] / 60:.0f} min ({threads}{precision}; "
+                    f"[record](docs/results/{record.name}))")
+        else:
+            cell = "not measured yet"
+        rows.append(f"| [{path.stem}](notebooks/{path.name}) | {cell} |")
+    return "\n".join(rows)
+
+
+def render(page: str) -> str:
+    """``page`` (docs/teaching.md or README.md) with every generated block it holds written anew."""
+    blocks = (("lesson-points-and-times", table), ("lesson-settings", settings),
+              ("lesson06-exercise3", exercise_06_3), ("readme-times", readme_times))
+    for block, make in blocks:
+        begin, end = f"<!-- {block} -->", f"<!-- /{block} -->"
+        if begin not in page:
+            continue
+        text = make()
+        start, stop = page.index(begin) + len(begin), page.index(end)
+        inline = "\n" not in text
+        page = page[:start] + (text if inline else "\n" + text + "\n") + page[stop:]
+    return page
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    page = PAGE.read_text()
-    start, end = page.index(BEGIN) + len(BEGIN), page.index(END)
-    written = page[:start] + "\n" + table() + "\n" + page[end:]
-    if "--check" in argv:
+    stale = []
+    for path in (PAGE, README):
+        page = path.read_text(encoding="utf-8")
+        written = render(page)
         if written != page:
-            print(f"{PAGE} is out of date: run python scripts/teaching_tables.py", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.write_text(written)
-    print(f"Wrote the table of points and time in {PAGE}")
+            stale.append(path)
+            if "--check" not in argv:
+                path.write_text(written, encoding="utf-8")
+                print(f"Wrote the generated tables of {path.relative_to(REPO)}")
+    if stale and "--check" in argv:
+        print(f"out of date: {', '.join(str(p.relative_to(REPO)) for p in stale)}: run python "
+              f"scripts/teaching_tables.py", file=sys.stderr)
+        return 1
     return 0
 
 

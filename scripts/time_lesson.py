@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"notebook": args.notebook.name, "setting": args.setting, "torch": torch.__version__,
               "threads": torch.get_num_threads(), "machine": platform.machine(),
               "precision": resolve_precision("auto", torch.device("cpu")),
+              "cpus": os.cpu_count(), "load_average_15min": round(os.getloadavg()[2], 2),
               "total_seconds": round(sum(c["seconds"] for c in cells), 1), "longest": longest, "cells": cells}
     out = args.out or RESULTS / f"{args.notebook.stem}_times.json"
     write_text(out, json.dumps(record, indent=1) + "\n")

@@ -65,8 +65,8 @@ HOW_TO_GET = {
                 "it downloads by itself (the d2l book's pokemon.zip) when the machine is online: "
                 "run `make test` again, or put sprites there in one folder per Pokémon"),
     "CelebA": ("celeba/img_align_celeba/*.jpg",
-               "CelebA is downloaded by hand (1.4 GB, non-commercial research only): see README.md, "
-               "'Data', then run `make test` again"),
+               "CelebA is downloaded by hand (1.4 GB, non-commercial research only): see docs/data.md, "
+               "then run `make test` again"),
 }
 
 

@@ -243,11 +243,14 @@ def code_sources(nb) -> list[str | None]:
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_each_check_fails_on_the_stub_and_passes_on_the_solution(name, students, monkeypatch, request):
+def test_each_check_fails_on_the_stub_and_passes_on_the_solution(name, make_assignments_versions, monkeypatch,
+                                                                 request):
     """Run every exercise of the student version: its locked check after the stub, then after the
-    lesson's solution, with the cells the exercise needs before it (earlier answers solved)."""
+    lesson's solution, with the cells the exercise needs before it (earlier answers solved).
+    nbgrader's student versions are graded whole, stubs and solutions, in test_grading_cycle.py."""
     require_notebook_data(request, name)
-    teacher, student = lesson(name), nbformat.read(students / f"{name}.ipynb", as_version=4)
+    teacher = lesson(name)
+    student = nbformat.read(make_assignments_versions / f"{name}.ipynb", as_version=4)
     solved = code_sources(student)
     for i in solutions(teacher):
         solved[i] = teacher.cells[i].source  # what a learner who solved the earlier exercises has

@@ -165,8 +165,6 @@ def test_each_score_is_what_was_submitted(graded_class, name):
             score, points = scores[grade_id]
             assert points > 0
             assert score == (points if how == "right" else 0), f"{name}, {student}, {grade_id}: {how} scored {score}"
-    mixed = result["answers"]["mixed"]
-    assert "right" in mixed.values() and set(mixed.values()) - {"right"}, mixed
 
 
 @pytest.mark.slow
@@ -198,7 +196,8 @@ def test_a_released_assignment_carries_every_file_it_shows(graded_class, name):
         for target in re.findall(r"\]\(([^)#\s]+)", cell.source):
             if not re.match(r"[a-z]+:", target) and not target.endswith(".ipynb"):
                 assert (released / target).exists(), f"{notebook.name}: {target} is not in the release"
-        assert "../" not in re.sub(r"\(\.\./[^)]*\.ipynb", "", cell.source) or cell.metadata.get("nbgrader", {}).get("locked")
+        locked = cell.metadata.get("nbgrader", {}).get("locked")
+        assert locked or "../" not in re.sub(r"\(\.\./[^)]*\.ipynb", "", cell.source), cell.source[:200]
     executed = nbformat.read(result["course"] / "autograded" / "all_right" / name / notebook.name, as_version=4)
     printed = "\n".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "Not yet published" not in printed and "No such file" not in printed

@@ -46,7 +46,7 @@ def test_without_celeba_the_suite_passes_and_says_why_lesson_03_is_skipped(root_
     assert result.returncode == 0, out
     assert re.search(r"\b2 passed, \d+ skipped", out), out
     assert f"CelebA is missing: looked for {root_without_celeba / 'celeba' / 'img_align_celeba'}" in out
-    assert "downloaded by hand" in out and "README.md" in out
+    assert "downloaded by hand" in out and "docs/data.md" in out
     assert "SKIPPED" in out and "03_dcgan_celeba.ipynb" in out
 
 

@@ -36,12 +36,35 @@ def test_the_check_fails_on_a_changed_number(tmp_path):
     assert block(RESULTS, "ring-record") != ring_modes.markdown_table(data)
 
 
-def test_teaching_guide_quotes_lesson_00s_measured_times():
+def test_teaching_guides_points_and_times_are_what_the_lessons_and_records_give():
+    import teaching_tables
+
+    page = (REPO / "docs" / "teaching.md").read_text(encoding="utf-8")
+    assert teaching_tables.render(page) == page, "run python scripts/teaching_tables.py"
+    assert block(REPO / "docs" / "teaching.md", "lesson-points-and-times") == teaching_tables.table()
     record = json.loads((REPO / "docs" / "results" / "00_points_2d_times.json").read_text())
-    text = block(REPO / "docs" / "teaching.md", "lesson00-times").replace("\n", " ")
-    assert record["setting"] == "class"
-    assert f"took {record['total_seconds']:.0f} s in all, the longest {record['longest']['seconds']:.0f} s" in text
-    assert record["longest"]["seconds"] < 60, "a lesson 00 cell trains for a minute or more"
+    assert record["setting"] == "class" and record["longest"]["seconds"] < 60, "a lesson 00 cell trains for a minute"
+
+
+def test_the_points_and_times_table_changes_with_a_record(tmp_path, monkeypatch):
+    import teaching_tables
+
+    for record in (REPO / "docs" / "results").glob("[0-9][0-9]_*_times.json"):
+        data = json.loads(record.read_text())
+        data["total_seconds"] += 600
+        (tmp_path / record.name).write_text(json.dumps(data))
+    monkeypatch.setattr(teaching_tables, "RESULTS", tmp_path)
+    assert block(REPO / "docs" / "teaching.md", "lesson-points-and-times") != teaching_tables.table()
+
+
+def test_the_points_in_the_table_are_the_notebooks_nbgrader_points():
+    import nbformat
+
+    text = block(REPO / "docs" / "teaching.md", "lesson-points-and-times")
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        points = sum(c.metadata.nbgrader.points for c in cells if c.metadata.get("nbgrader", {}).get("grade"))
+        assert f"| [{path.name[:2]}](../notebooks/{path.name}) | {points} |" in text
 
 
 PROBES = {"none (lr G = 1e-3)": {"lr_g": 0.001}, "lr G = 2.5e-4": {"lr_g": 0.00025}, "lr G = 5e-4": {"lr_g": 0.0005},

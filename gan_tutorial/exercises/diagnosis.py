@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -31,6 +32,9 @@ import torch
 from .checks import CheckError, learners_call, passed
 from .torch_calls import python_calls
 from ..history import STAT_KEYS, History
+
+if TYPE_CHECKING:
+    from ..lessons.saved_runs import SavedRun
 
 
 # ------------------------------------------------------------------------------ measures
@@ -115,7 +119,7 @@ def _quality_key(metrics: Mapping[str, Sequence[float]]) -> str:
     raise ValueError(f"the run recorded no quality number ({' or '.join(QUALITY_KEYS)})")
 
 
-def evidence_of(run) -> dict[str, float]:
+def evidence_of(run: SavedRun) -> dict[str, float]:
     """The five numbers of :data:`EVIDENCE`, measured on a saved run (the check's reference)."""
     late = late_means(run.history)
     metrics, its = run.history.metrics, np.asarray(run.history.metric_iterations)
@@ -234,7 +238,7 @@ def failures_shown(evidence: Mapping[str, float], digits: bool, training_images:
 
 
 # ------------------------------------------------------------------------------ the checks
-def _is_digits(run) -> bool:
+def _is_digits(run: SavedRun) -> bool:
     return bool(run.history.metrics.get("top_digit_share"))
 
 
@@ -267,7 +271,7 @@ def _off(quoted: Mapping[str, float], measured: Mapping[str, float]) -> list[str
             if not math.isclose(quoted[key], measured[key], rel_tol=rel, abs_tol=abs_)]
 
 
-def check_evidence_reader(read_evidence: Callable, runs: Sequence) -> None:
+def check_evidence_reader(read_evidence: Callable[[SavedRun], Mapping[str, float]], runs: Sequence[SavedRun]) -> None:
     """``read_evidence(run)`` returns the five numbers of :data:`EVIDENCE` for any saved run;
     tried on every run of ``runs`` (the gallery) and compared with the package's measurement."""
     for run in runs:
@@ -284,7 +288,7 @@ def check_evidence_reader(read_evidence: Callable, runs: Sequence) -> None:
     passed(f"read_evidence reads all five numbers of the {len(runs)} gallery runs.")
 
 
-def check_diagnosis(answer: str, evidence: Mapping[str, float], run) -> None:
+def check_diagnosis(answer: str, evidence: Mapping[str, float], run: SavedRun) -> None:
     """Grade a diagnosis of the unlabelled saved run ``run`` (a SavedRun).
 
     ``evidence`` is the run's five numbers (:data:`EVIDENCE`), as the learner read them; each

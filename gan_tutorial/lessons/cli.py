@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m gan_tutorial train 01 --setting quick --out runs/01\n"
                "  python -m gan_tutorial sample runs/01/checkpoint.pt -n 64 -o grid.png\n"
                "  torchrun --nproc-per-node 2 -m gan_tutorial train 02 --out runs/02\n"
-               "Data is read from $GAN_TUTORIAL_DATA (see the README's 'Data').",
+               "Data is read from $GAN_TUTORIAL_DATA (see docs/data.md).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gan_tutorial {__version__}")

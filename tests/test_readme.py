@@ -1,0 +1,33 @@
+"""README.md is a front door: short, current, no history (the history of a number lives in docs/results.md)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+FRONT_PAGES = [README, *(REPO / "docs" / name for name in ("data.md", "training.md", "cli.md", "library.md"))]
+
+
+def test_readme_is_under_150_lines_and_has_the_two_commands():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 150
+    assert "make lab" in text and "make test" in text
+
+
+def test_every_lesson_is_in_the_readme_with_a_picture_from_a_class_run():
+    text = README.read_text(encoding="utf-8")
+    for notebook in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert f"(notebooks/{notebook.name})" in text, notebook.name
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert pictures and all(p.startswith("docs/readme/") for p in pictures), pictures
+    for picture in pictures:
+        record = REPO / "docs" / "results" / f"{Path(picture).stem}_times.json"
+        assert record.is_file(), f"{picture} has no class-run record {record.name}"
+
+
+def test_front_pages_state_facts_not_history():
+    for page in FRONT_PAGES:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), f"{page.name} holds a date"
+        assert not re.search(r"\b(EPYC|Xeon|H100|H200)\b", text), f"{page.name} names a machine model"
