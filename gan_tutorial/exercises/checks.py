@@ -537,6 +537,16 @@ def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20,
     if not torch.allclose(y, expected, atol=1e-4):
         raise CheckError("the output is not ReLU(BatchNorm(ConvTranspose2d(x))): put the layers in "
                          "that order, with nothing else in between")
+    _check_gradients_reach(y, x, conv)
+    (k, _), (s, _), (p, _) = conv.kernel_size, conv.stride, conv.padding
+    bias = ("; its bias is harmless but useless, BatchNorm cancels it (bias=False saves the parameters)"
+            if conv.bias is not None else ", no bias")
+    passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
+           f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}){bias}, then BatchNorm and ReLU.")
+
+
+def _check_gradients_reach(y: torch.Tensor, x: torch.Tensor, conv: nn.ConvTranspose2d) -> None:
+    """A block's output must carry a gradient back to its input and its convolution's weights."""
     if not y.requires_grad:
         raise CheckError("the block's output carries no gradient (torch.no_grad or .detach() inside?): "
                          "G could not learn through it")
@@ -544,11 +554,6 @@ def check_gblock(block: nn.Module, in_channels: int = 3, out_channels: int = 20,
     if x.grad is None or conv.weight.grad is None or not conv.weight.grad.abs().sum() > 0:
         raise CheckError("the gradient does not reach the block's input and its convolution weights: "
                          "do not detach anything inside the block")
-    (k, _), (s, _), (p, _) = conv.kernel_size, conv.stride, conv.padding
-    bias = ("; its bias is harmless but useless, BatchNorm cancels it (bias=False saves the parameters)"
-            if conv.bias is not None else ", no bias")
-    passed(f"(2, {in_channels}, n, n) -> (2, {out_channels}, {scale}n, {scale}n) for n = 16, 5, 8: "
-           f"ConvTranspose2d(kernel {k}, stride {s}, padding {p}){bias}, then BatchNorm and ReLU.")
 
 
 def _check_group_norm(block: nn.Module, y: torch.Tensor, x: torch.Tensor, conv: nn.ConvTranspose2d,
@@ -583,13 +588,7 @@ def _check_group_norm(block: nn.Module, y: torch.Tensor, x: torch.Tensor, conv: 
     if not torch.allclose(alone, y[:1].detach(), atol=1e-4):
         raise CheckError("the first image alone comes out differently from the same image in a batch: "
                          "something in the block still depends on the batch")
-    if not y.requires_grad:
-        raise CheckError("the block's output carries no gradient (torch.no_grad or .detach() inside?): "
-                         "G could not learn through it")
-    y.sum().backward()
-    if x.grad is None or conv.weight.grad is None or not conv.weight.grad.abs().sum() > 0:
-        raise CheckError("the gradient does not reach the block's input and its convolution weights: "
-                         "do not detach anything inside the block")
+    _check_gradients_reach(y, x, conv)
 
 
 # ------------------------------------------------------------------ lesson 01: D's loss on fresh inputs
