@@ -16,8 +16,10 @@ LESSONS = ["00_points_2d", "01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba
 TRAINING_LESSONS = ["01_fc_gan_mnist", "02_dcgan_mnist", "03_dcgan_celeba", "04_dcgan_pokemon",
                     "07_modern_gans", "08_conditional_gan"]
 # lessons that write networks or a training step on the page, each checked against the package there
-ON_THE_PAGE = {"00_points_2d": "assert same_numbers and same_weights",
-               "01_fc_gan_mnist": "assert same_numbers and same_weights"}
+ON_THE_PAGE = {"00_points_2d": ["assert same_outputs", "assert same_numbers and same_weights"],
+               "01_fc_gan_mnist": ["assert same_numbers and same_weights"],
+               "02_dcgan_mnist": ["assert same_parameters and same_images", "assert same_parameters and same_logits",
+                                  "assert same_losses and same_weights"]}
 IGNORED = {"nbval-ignore-output", "nbval-skip"}
 
 
@@ -76,17 +78,36 @@ def without_solutions(source: str) -> str:
     return SOLUTION.sub("", source)
 
 
+WRITTEN_OUT = re.compile(r"nn\.Sequential\(|\bopt\w*\.step\(\)")
+"""What a page that writes a network or a training step by hand contains."""
+
+
 @pytest.mark.parametrize("name", LESSONS)
-def test_notebooks_define_nothing_and_import_the_package(name):
-    source = "\n".join(c.source for c in code_cells(load(name)))
+def test_what_a_notebook_writes_by_hand_is_checked_against_the_package_there(name):
+    """A lesson may write its networks and training step on the page (as the d2l book does), but
+    then a cell that nbval runs must assert they equal the package's (so the two cannot drift);
+    functions and classes stay in the package, except in a learner's answer."""
+    cells = code_cells(load(name))
+    source = "\n".join(c.source for c in cells)
     assert "from gan_tutorial import" in source
     assert not re.search(r"^\s*(def|class)\s", without_solutions(source), re.MULTILINE), \
-        "models, loops and plots belong in the gan_tutorial package (a learner's answer may define its own)"
-    if name in ON_THE_PAGE:  # written out on purpose, and compared with the package in a checked cell
-        assert ON_THE_PAGE[name] in source
+        "functions and classes belong in the gan_tutorial package (a learner's answer may define its own)"
+    written = WRITTEN_OUT.findall(without_solutions(source))
+    if name not in ON_THE_PAGE:
+        assert not written, f"{name} writes {sorted(set(written))} by hand but checks nothing against the package"
         return
-    assert "nn.Sequential(" not in without_solutions(source) and "optimizer.step()" not in source
-    assert ".step()" not in source
+    assert written, f"{name} is listed as writing code on the page but writes none"
+    for marker in ON_THE_PAGE[name]:  # the checking cells: run (and compared) by nbval, never ignored
+        checking = [c for c in cells if marker in c.source]
+        assert len(checking) == 1, f"{name}: {marker!r} is not in exactly one cell"
+        assert not set(checking[0].metadata.get("tags", [])) & IGNORED, f"{name}: nbval skips {marker!r}"
+        printed = "".join(o.get("text", "") for o in checking[0].outputs).splitlines()[0]
+        assert "True" in printed and "False" not in printed, f"{name}: {marker!r} printed {printed!r}"
+
+
+def test_the_check_refuses_a_page_that_writes_a_network_and_checks_nothing():
+    page = "from gan_tutorial import x\nnet = nn.Sequential(nn.Linear(2, 2))\nopt_d.step()\nloss.backward()"
+    assert WRITTEN_OUT.findall(without_solutions(page)) == ["nn.Sequential(", "opt_d.step()"]
 
 
 def test_lesson_00_writes_its_networks_and_step_on_the_page_and_checks_them():
@@ -101,6 +122,20 @@ def test_lesson_00_writes_its_networks_and_step_on_the_page_and_checks_them():
         compared = [c for c in cells if marker in c.source]
         assert len(compared) == 1 and not set(compared[0].metadata.get("tags", [])) & IGNORED
         assert "".join(o.get("text", "") for o in compared[0].outputs) == text
+
+
+def test_lesson_02_writes_g_d_and_the_dcgan_step_on_the_page_and_checks_them():
+    cells = code_cells(load("02_dcgan_mnist"))
+    source = "\n".join(c.source for c in cells)
+    for piece in ("net_G = nn.Sequential(", "net_D = nn.Sequential(", "nn.ConvTranspose2d(", "nn.Conv2d(",
+                  ".detach()", "loss_d.backward()", "opt_d.step()", "loss_g.backward()", "opt_g.step()",
+                  ".train_step(real)", "G.main.state_dict()", "D.main.state_dict()"):
+        assert piece in source, f"lesson 02's page lacks {piece}"
+    expected = {"assert same_parameters and same_images": "same parameter names and shapes: True | same images from the same noise: True\n",
+                "assert same_losses and same_weights": "same losses: True | same weights after the step: True\n"}
+    for marker, text in expected.items():
+        (cell,) = [c for c in cells if marker in c.source]
+        assert "".join(o.get("text", "") for o in cell.outputs).startswith(text)
 
 
 def test_lesson_01_walks_through_the_step_and_compares_it_with_the_trainer():
