@@ -5,7 +5,7 @@
 
 Takes notebooks that scripts/time_lesson.py executed in the class setting (it refuses others),
 finds the figure of the cell that calls ``show_real_vs_fake`` (the last one), and writes it to
-docs/readme/<notebook>.png as a small palette PNG, the picture README.md shows.
+docs/readme/<notebook>.png as a small palette PNG, 800 pixels wide, the picture README.md shows.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import nbformat
 from PIL import Image
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "readme"
-COLOURS = 128  # a palette this size keeps digits, faces and sprites readable at a few dozen KB
+COLOURS = 64  # a palette this size keeps digits, faces and sprites readable
+WIDTH = 800  # pixels: the width GitHub shows a README picture at
 
 
 def real_vs_fake_png(nb: nbformat.NotebookNode) -> bytes:
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         if setting != "class":
             parser.error(f"{path} ran in the {setting!r} setting; README shows class-setting runs")
         image = Image.open(io.BytesIO(real_vs_fake_png(nb))).convert("RGB")
+        if image.width > WIDTH:
+            image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.LANCZOS)
         target = OUT / f"{path.stem}.png"
         image.quantize(COLOURS).save(target, optimize=True)
         print(f"{target}: {image.width}x{image.height}, {target.stat().st_size / 1024:.0f} KB from {path}")
