@@ -28,6 +28,11 @@ WORDS_PER_MINUTE = 150
 MINUTES_PER_EXERCISE = 10
 
 
+def minutes(seconds: float) -> str:
+    """A measured duration as a page writes it: "7 min", or "21 s" under a minute."""
+    return f"{seconds:.0f} s" if seconds < 60 else f"{seconds / 60:.0f} min"
+
+
 def load_note(run: dict) -> str:
     """How busy the machine was while the lesson ran (its 15-minute load average), if recorded."""
     if "load_average_15min" not in run:
@@ -60,7 +65,8 @@ def table() -> str:
             run_min = f["run"]["total_seconds"] / 60
             precision = f", {f['run']['precision']}" if f["run"].get("precision") else ""
             precision += load_note(f["run"])
-            run = (f"{run_min:.0f} min ({f['run']['threads']} thread{'s' if f['run']['threads'] > 1 else ''}"
+            threads = f"{f['run']['threads']} thread{'s' if f['run']['threads'] > 1 else ''}"
+            run = (f"{minutes(f['run']['total_seconds'])} ({threads}"
                    f"{precision}; [record](results/{path.stem}_times.json))")
             whole = f"about {5 * round((f['read'] + run_min + exercises) / 5):.0f} min"
         else:
@@ -114,7 +120,7 @@ def readme_times() -> str:
             precision = f", {run['precision']}" if run.get("precision") else ""
             precision += load_note(run)
             threads = f"{run['threads']} thread{'s' if run['threads'] > 1 else ''}"
-            cell = (f"{run['total_seconds'] / 60:.0f} min ({threads}{precision}; "
+            cell = (f"{minutes(run['total_seconds'])} ({threads}{precision}; "
                     f"[record](docs/results/{record.name}))")
         else:
             cell = "not measured yet"
