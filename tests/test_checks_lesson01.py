@@ -377,5 +377,5 @@ def test_the_lessons_answer_to_01_2_is_not_the_trainers_step(nets):
     from gan_tutorial.exercises.checks import _same, _scripted_run, _trainer_run
 
     ex = algorithm_1(nets)
-    (G_paper, D_paper), (G_trainer, D_trainer) = _scripted_run(ex), _trainer_run(ex)
+    (_, D_paper), (_, D_trainer) = _scripted_run(ex), _trainer_run(ex)
     assert not _same(D_paper, D_trainer, ex.lr)
