@@ -113,9 +113,14 @@ LESSON_OF = {"01_fc_gan_mnist": "01", "02_dcgan_mnist": "02", "03_dcgan_celeba":
 
 
 def calls_of(source: str, callee: str) -> list[ast.Call]:
-    """Every call of the plain name ``callee`` in ``source``."""
-    return [node for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == callee]
+    """Every call of the plain name ``callee`` in ``source``, except one assigned to a ``check_*``
+    name: a trainer a page builds to check its hand-written step against ``train_step`` (one step
+    in fp32 and the plain memory layout, so that both round alike), which trains no lesson."""
+    tree = ast.parse(source)
+    checking = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                and all(isinstance(t, ast.Name) and t.id.startswith("check_") for t in node.targets)}
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == callee and id(node) not in checking]
 
 
 def literal_arguments(source: str, callee: str) -> list[dict]:
@@ -159,6 +164,12 @@ def np_tuple(value):
 def test_the_argument_reader_sees_literals_and_leaves_expressions():
     calls = literal_arguments("GANTrainer(G, D, lr=0.005, betas=cfg.betas, n_fixed=100)", "GANTrainer")
     assert calls == [{"lr": 0.005, "n_fixed": 100}]
+
+
+def test_a_trainer_that_only_checks_a_step_on_the_page_is_not_read_as_a_lessons_trainer():
+    source = ("trainer = GANTrainer(G, D, channels_last=False)\n"
+              "check_trainer = GANTrainer(G, D, precision='fp32', channels_last=False)")
+    assert literal_arguments(source, "GANTrainer") == [{"channels_last": False}]
 
 
 def trainers_missing(source: str, options: set[str]) -> list[str]:
