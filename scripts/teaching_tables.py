@@ -23,7 +23,6 @@ REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "docs" / "teaching.md"
 README = REPO / "README.md"
 RESULTS = REPO / "docs" / "results"
-BLOCKS = ("lesson-points-and-times", "lesson-settings")
 WORDS_PER_MINUTE = 150
 MINUTES_PER_EXERCISE = 10
 
@@ -38,6 +37,13 @@ def load_note(run: dict) -> str:
     if "load_average_15min" not in run:
         return ", machine load not recorded"
     return f", load {run['load_average_15min']:.1f} on {run['cpus']} cores"
+
+
+def measured(run: dict, link: str) -> str:
+    """A lesson's whole-notebook time with how it was measured, and a link to its record."""
+    threads = f"{run['threads']} thread{'s' if run['threads'] > 1 else ''}"
+    precision = f", {run['precision']}" if run.get("precision") else ""
+    return f"{minutes(run['total_seconds'])} ({threads}{precision}{load_note(run)}; [record]({link}))"
 
 
 def lesson_facts(path: Path) -> dict:
@@ -63,11 +69,7 @@ def table() -> str:
         exercises = MINUTES_PER_EXERCISE * (f["graded"] + f["experiments"])
         if f["run"]:
             run_min = f["run"]["total_seconds"] / 60
-            precision = f", {f['run']['precision']}" if f["run"].get("precision") else ""
-            precision += load_note(f["run"])
-            threads = f"{f['run']['threads']} thread{'s' if f['run']['threads'] > 1 else ''}"
-            run = (f"{minutes(f['run']['total_seconds'])} ({threads}"
-                   f"{precision}; [record](results/{path.stem}_times.json))")
+            run = measured(f["run"], f"results/{path.stem}_times.json")
             whole = f"about {5 * round((f['read'] + run_min + exercises) / 5):.0f} min"
         else:
             run, whole = "not measured yet", "–"
@@ -116,12 +118,7 @@ def readme_times() -> str:
     for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         record = RESULTS / f"{path.stem}_times.json"
         if record.is_file():
-            run = json.loads(record.read_text())
-            precision = f", {run['precision']}" if run.get("precision") else ""
-            precision += load_note(run)
-            threads = f"{run['threads']} thread{'s' if run['threads'] > 1 else ''}"
-            cell = (f"{minutes(run['total_seconds'])} ({threads}{precision}; "
-                    f"[record](docs/results/{record.name}))")
+            cell = measured(json.loads(record.read_text()), f"docs/results/{record.name}")
         else:
             cell = "not measured yet"
         rows.append(f"| [{path.stem}](notebooks/{path.name}) | {cell} |")

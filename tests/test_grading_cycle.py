@@ -51,29 +51,35 @@ def graded_lessons() -> list[Path]:
 
 
 # ------------------------------------------------------------------ simulated answers
-def wrong_answer(source: str) -> str:
-    """The solution region replaced by an answer that runs but is wrong: every name the answer
-    defines set to None (a function returns None), or ``pass`` where it defines nothing."""
+def split_solution(source: str) -> tuple[list[str], list[str], list[str], str]:
+    """The lines before the solution markers, between them and after them, and the markers' indent."""
     lines = source.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == BEGIN)
     end = next(i for i, line in enumerate(lines) if line.strip() == END)
     indent = lines[start][:len(lines[start]) - len(lines[start].lstrip())]
-    tree = ast.parse(textwrap.dedent("\n".join(lines[start + 1:end])))
+    return lines[:start], lines[start + 1:end], lines[end + 1:], indent
+
+
+def with_answer(source: str, answer: list[str]) -> str:
+    """``source`` with its solution region (markers included) replaced by ``answer``."""
+    before, _, after, indent = split_solution(source)
+    return "\n".join(before + [indent + line for line in answer] + after)
+
+
+def wrong_answer(source: str) -> str:
+    """The solution region replaced by an answer that runs but is wrong: every name the answer
+    defines set to None (a function returns None), or ``pass`` where it defines nothing."""
     body = []
-    for node in tree.body:
+    for node in ast.parse(textwrap.dedent("\n".join(split_solution(source)[1]))).body:
         if isinstance(node, ast.Assign):
             body += [f"{target.id} = None" for target in node.targets if isinstance(target, ast.Name)]
         elif isinstance(node, ast.FunctionDef):
             body.append(f"def {node.name}(*args, **kwargs): return None")
-    return "\n".join(lines[:start] + [indent + line for line in body or ["pass"]] + lines[end + 1:])
+    return with_answer(source, body or ["pass"])
 
 
 def raising_answer(source: str) -> str:
-    lines = source.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == BEGIN)
-    end = next(i for i, line in enumerate(lines) if line.strip() == END)
-    indent = lines[start][:len(lines[start]) - len(lines[start].lstrip())]
-    return "\n".join(lines[:start] + [indent + "raise ValueError('a bug in the student answer')"] + lines[end + 1:])
+    return with_answer(source, ["raise ValueError('a bug in the student answer')"])
 
 
 def submission(released: nbformat.NotebookNode, teacher: nbformat.NotebookNode, student: str,
