@@ -294,8 +294,11 @@ def show_latent_interpolation(sample: Callable[[torch.Tensor], torch.Tensor], st
 
 
 # ------------------------------------------------------------------ the progress animation
+PLAYER_FRAMES = 20  # enough to watch G learn; each frame is a picture stored in the notebook
+
+
 def progress_animation(history: History, nrow: int = 8, interval: int = 400,
-                       max_frames: int = 60, size: float | None = None) -> animation.ArtistAnimation:
+                       max_frames: int = PLAYER_FRAMES, size: float | None = None) -> animation.ArtistAnimation:
     """A matplotlib animation with one frame per snapshot (at most ``max_frames``, evenly picked)."""
     if not history.snapshots:
         raise ValueError("The history holds no snapshots yet: train first (fit() takes them).")
