@@ -3,11 +3,12 @@
 #   make test   install into .venv and run every test, notebooks included (quick mode)
 #   make test-fast   the unit tests only (no notebooks, browser, wheel or slow runs): under 2 minutes
 #   make assignments   write student versions (solutions stubbed out) to assignments/
+#   make publish   run every lesson in the class setting and store its outputs in the notebook (about 90 CPU minutes)
 
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test test-fast assignments clean
+.PHONY: lab test test-fast assignments publish clean
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,6 +31,12 @@ test-fast: $(BIN)/.installed
 # Student versions for a class; no nbgrader needed (docs/teaching.md)
 assignments: $(BIN)/.installed
 	$(BIN)/python scripts/make_assignments.py --out assignments
+
+# Every notebook stores a class run's outputs (docs/library.md): run after changing a lesson's code
+publish: $(BIN)/.installed
+	$(BIN)/python scripts/publish_lessons.py
+	$(BIN)/python scripts/readme_pictures.py
+	$(BIN)/python scripts/teaching_tables.py
 
 clean:
 	rm -rf notebooks/runs runs .pytest_cache assignments

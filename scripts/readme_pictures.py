@@ -1,11 +1,13 @@
-"""Copy each lesson's real-vs-fake figure from a class-setting run of its notebook into docs/readme/.
+"""Copy each lesson's real-vs-fake figure from its stored class run into docs/readme/.
 
-    python scripts/time_lesson.py notebooks/01_fc_gan_mnist.ipynb --executed /tmp/01.ipynb
-    python scripts/readme_pictures.py /tmp/01.ipynb [...]
+    python scripts/readme_pictures.py                       # the lessons as published (make publish)
+    python scripts/readme_pictures.py /tmp/01.ipynb [...]   # or notebooks executed elsewhere
 
-Takes notebooks that scripts/time_lesson.py executed in the class setting (it refuses others),
-finds the figure of the cell that calls ``show_real_vs_fake`` (the last one), and writes it to
-docs/readme/<notebook>.png as a small palette PNG, 800 pixels wide, the picture README.md shows.
+Takes notebooks that ran in the class setting (it refuses others): by default every lesson in
+notebooks/ that calls ``show_real_vs_fake``, whose outputs scripts/publish_lessons.py stored.
+Finds the figure of the last cell that calls it and writes it to docs/readme/<notebook>.png as a
+small palette PNG, 800 pixels wide, the picture README.md shows (tests/test_readme.py checks
+that each README picture is the one its lesson stores).
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from pathlib import Path
 import nbformat
 from PIL import Image
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "readme"
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "docs" / "readme"
 COLOURS = 64  # a palette this size keeps digits, faces and sprites readable
 WIDTH = 800  # pixels: the width GitHub shows a README picture at
 
@@ -29,7 +32,7 @@ def real_vs_fake_png(nb: nbformat.NotebookNode) -> bytes:
             for output in cell.get("outputs", []):
                 if "image/png" in output.get("data", {}):
                     return base64.b64decode(output["data"]["image/png"])
-    raise ValueError("no executed show_real_vs_fake figure in it: run it with scripts/time_lesson.py --executed")
+    raise ValueError("no executed show_real_vs_fake figure in it: publish it first (make publish)")
 
 
 def executed_setting(nb: nbformat.NotebookNode) -> str:
@@ -42,22 +45,36 @@ def executed_setting(nb: nbformat.NotebookNode) -> str:
     return "unknown"
 
 
+def readme_png(nb: nbformat.NotebookNode) -> bytes:
+    """README's picture of a lesson: its real-vs-fake figure, 800 pixels wide, a 64-colour palette."""
+    image = Image.open(io.BytesIO(real_vs_fake_png(nb))).convert("RGB")
+    if image.width > WIDTH:
+        image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.LANCZOS)
+    out = io.BytesIO()
+    image.quantize(COLOURS).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def published_lessons() -> list[Path]:
+    """The lesson notebooks that draw real against fake (the ones README shows)."""
+    return [p for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+            if "show_real_vs_fake(" in p.read_text(encoding="utf-8")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks executed in the class setting")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks executed in the class setting")
     args = parser.parse_args(argv)
+    args.notebooks = args.notebooks or published_lessons()
     OUT.mkdir(parents=True, exist_ok=True)
     for path in args.notebooks:
         nb = nbformat.read(path, as_version=4)
         setting = executed_setting(nb)
         if setting != "class":
             parser.error(f"{path} ran in the {setting!r} setting; README shows class-setting runs")
-        image = Image.open(io.BytesIO(real_vs_fake_png(nb))).convert("RGB")
-        if image.width > WIDTH:
-            image = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.LANCZOS)
         target = OUT / f"{path.stem}.png"
-        image.quantize(COLOURS).save(target, optimize=True)
-        print(f"{target}: {image.width}x{image.height}, {target.stat().st_size / 1024:.0f} KB from {path}")
+        target.write_bytes(readme_png(nb))
+        print(f"{target}: {target.stat().st_size / 1024:.0f} KB from {path}")
     return 0
 
 

@@ -140,6 +140,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser) -> LabServer:
     for folder in ("notebooks", "docs"):
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, root / folder, ignore=ignore)
+    (root / "published").mkdir()
+    for path in (REPO / "notebooks").glob("0*.ipynb"):  # as committed: the class run's stored outputs
+        shutil.copy(path, root / "published" / path.name)
     for path in (root / "notebooks").glob("*.ipynb"):  # every output must come from this run
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -419,6 +422,44 @@ def test_animation_player(lesson: LessonRun, screenshot_dir: Path) -> None:
         player.screenshot(path=str(screenshot_dir / f"{stem}_after_next.png"))
         assert after[1] != before[1], f"{lesson.name} cell {i}: Next frame did not move the slider"
         assert after[0] != before[0], f"{lesson.name} cell {i}: Next frame did not change the image"
+
+
+# --- a lesson as committed, read without running it (issue 33) ---------------------------------
+def test_a_published_lesson_shows_its_figures_and_player_without_running(lab: LabServer, browser,
+                                                                          screenshot_dir: Path) -> None:
+    """Lesson 02 opened, not run: every stored figure is drawn, and the stored player steps."""
+    name = "02_dcgan_mnist.ipynb"
+    stored = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    expected = expectations(REPO / "notebooks" / name)
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(lab.url(f"/lab/workspaces/published/tree/published/{name}"), timeout=180_000)
+        _wait(page, f"() => ({_CELL_STATE_JS})().kinds.length === {len(stored.cells)}", 120,
+              what=f"{name} to open")
+        counts = _cells_with(page, expected.figure_cells, """cell => {
+            const imgs = [...cell.querySelectorAll('.jp-OutputArea-output img')]
+                .filter(img => !img.closest('.animation'));
+            return imgs.filter(img => img.complete && img.naturalWidth > 0).length;
+        }""", RENDER_TIMEOUT_S, what=f"{name}: a stored figure in each plotting cell")
+        assert sum(counts.values()) >= len(expected.figure_cells) >= 5
+        prompts = page.evaluate(f"() => ({_CELL_STATE_JS})().prompts.filter(p => p !== null)")
+        code = [c for c in stored.cells if c.cell_type == "code"]
+        assert prompts == [f"[{c.execution_count}]:" for c in code], "a cell ran or lost its stored count"
+        (i,) = expected.player_cells
+        player = _cell(page, i).locator(".animation").first
+        player.wait_for(state="attached", timeout=RENDER_TIMEOUT_S * 1000)
+        player.scroll_into_view_if_needed()
+        player.get_by_role("button", name="Pause", exact=True).click()
+        player.get_by_role("button", name="First frame", exact=True).click()
+        before = player.evaluate("anim => anim.querySelector('img').src")
+        player.get_by_role("button", name="Next frame", exact=True).click()
+        page.wait_for_timeout(300)
+        assert player.evaluate("anim => anim.querySelector('img').src") != before, "the stored player did not step"
+        _screenshot_notebook(page, screenshot_dir / "published_02_dcgan_mnist.png")
+    finally:
+        context.close()
+        lab.shutdown_kernels()
 
 
 # --- lesson 00's playground and the live training view (issue 31) ------------------------------

@@ -31,3 +31,16 @@ def test_front_pages_state_facts_not_history():
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), f"{page.name} holds a date"
         assert not re.search(r"\b(EPYC|Xeon|H100|H200)\b", text), f"{page.name} names a machine model"
+
+
+def test_readme_pictures_are_the_ones_the_lessons_store():
+    """Each README picture is the real-vs-fake figure its notebook stores from its class run."""
+    import nbformat
+    from readme_pictures import published_lessons, readme_png
+
+    lessons = published_lessons()
+    assert len(lessons) >= 6
+    for path in lessons:
+        picture = REPO / "docs" / "readme" / f"{path.stem}.png"
+        assert picture.read_bytes() == readme_png(nbformat.read(path, as_version=4)), \
+            f"{picture.name} is not what {path.name} stores: run python scripts/readme_pictures.py"
