@@ -22,6 +22,7 @@ NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7
 DATE = re.compile(r"\b202\d-\d\d-\d\d\b")  # a day of this project (a file name of 2015 is not history)
 MACHINE = re.compile(r"\b(EPYC|Xeon|Ryzen|H100|H200|A100|Core i\d)\b")
 STALE = re.compile(r"\bnot yet (run|published|measured)\b", re.IGNORECASE)
+WHOLE_RUN_SECONDS = {"total_seconds", "training_seconds", "training_seconds_total"}  # not one cell's or step's
 LESSON = re.compile(r"\b(?:lesson|notebook)s? (0\d)\b|\b(0\d) [A-Z]|\[(0\d) ")
 
 
@@ -68,7 +69,7 @@ def sweep_counts(root: Path) -> dict[str, dict[str, tuple[int, int]]]:
 
 
 def recorded_minutes(root: Path) -> set[str]:
-    """Every time in minutes (one decimal) that a record holds: any "...seconds" field of the JSON
+    """Every time in minutes (one decimal) that a record holds: the whole-run seconds of the JSON
     records under docs/results and of the saved runs (notebooks/saved_runs/*/run.json), and any
     "N.N min" the scripts wrote into docs/results/**/*.md."""
     values = set()
@@ -77,7 +78,7 @@ def recorded_minutes(root: Path) -> set[str]:
     def walk(value) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                if "seconds" in key and isinstance(item, (int, float)):
+                if key in WHOLE_RUN_SECONDS and isinstance(item, (int, float)):
                     values.add(f"{item / 60:.1f}")
                 walk(item)
         elif isinstance(value, list):
@@ -112,6 +113,8 @@ def problems(root: Path = REPO) -> list[str]:
     """Every contradiction found between the pages and the records (an empty list: none)."""
     found = []
     counts, minutes, updates = sweep_counts(root), recorded_minutes(root), class_update_counts()
+    lesson_minutes = {path.name[:2]: json.loads(path.read_text(encoding="utf-8"))["total_seconds"] / 60
+                      for path in (root / "docs" / "results").glob("0?_*_times.json")}  # whole lessons, class setting
     for where, text, page_lesson in pages(root):
         for pattern, what in ((DATE, "a date"), (MACHINE, "a machine model"), (STALE, "a stale 'not yet'")):
             if pattern.search(text):
@@ -134,6 +137,13 @@ def problems(root: Path = REPO) -> list[str]:
                 failed = sorted(k for k in named & set(counts) if counts[k]["all"][0] < counts[k]["all"][1])
                 if failed:
                     found.append(f"{where}: 'every run passed', but lesson {', '.join(failed)} did not")
+        if "class" in text:
+            for m in re.finditer(r"\b(\d+) to (\d+) min(?:utes?)?\b", text):
+                named = {next(g for g in n.groups() if g) for n in LESSON.finditer(text)} or set(lesson_minutes)
+                outside = {k: v for k, v in lesson_minutes.items() if k in named and not int(m[1]) <= v <= int(m[2])}
+                if outside:
+                    found.append(f"{where}: class runs of {m[0]}, but the records say "
+                                 + ", ".join(f"lesson {k} {v:.1f} min" for k, v in sorted(outside.items())))
         for m in re.finditer(r"\b(\d+\.\d) ?min(?:utes?)?\b", text):
             if m[1] not in minutes:
                 found.append(f"{where}: {m[0]} is in no record under docs/results")
@@ -143,7 +153,8 @@ def problems(root: Path = REPO) -> list[str]:
                                      r"(\d{1,2},\d{3}|\d{3,5})(?![\d,])", sentence):
                     moment = re.search(r"\b(after|every|until|at)\b[^.]{0,12}$", sentence[:m.start()],
                                        re.IGNORECASE)  # a point in a run, not its length
-                    if int(m[0].replace(",", "")) not in updates and not moment \
+                    about_class = "class" in sentence[:m.start()]  # the number speaks of a class run named before it
+                    if about_class and int(m[0].replace(",", "")) not in updates and not moment \
                             and not re.search(r"\bfull\b|d2l|source", sentence):
                         found.append(f"{where}: a class run of {m[0]} updates; the class settings train "
                                      f"{', '.join(f'{u:,}' for u in sorted(updates))} updates")
