@@ -89,8 +89,13 @@ def test_the_check_measures_the_run_it_is_given(quiz):
 
 @pytest.fixture(scope="module")
 def collapsed():
-    gan = PointGAN(points="ring", seed=0)
-    gan.train(1500, measure_every=1500)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the run's outcome depends on the thread count: the same run on every machine
+    try:
+        gan = PointGAN(points="ring", seed=0)
+        gan.train(1500, measure_every=1500)
+    finally:
+        torch.set_num_threads(threads)
     return gan
 
 
@@ -127,9 +132,10 @@ def test_a_pale_green_mode_may_be_named_or_left_out(collapsed):
 
 
 def test_missed_modes_agree_with_the_mode_count(collapsed):
-    """A mode D* calls real holds few fakes: the missed and the covered modes do not overlap much."""
+    """A mode D* calls real (deep or pale green) holds few fakes: those and the covered modes do
+    not overlap much."""
     frame = collapsed.frame(2000)
-    assert len(missed_modes(collapsed)) >= 8 - frame.modes_covered - 1
+    assert len(missed_modes(collapsed) + pale(collapsed)) >= 8 - frame.modes_covered - 1
 
 
 def test_missed_modes_need_the_ring():
