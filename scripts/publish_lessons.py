@@ -8,7 +8,7 @@ A reader then sees every figure, table, grid and the progress player on GitHub o
 JupyterLab without training anything. Each notebook is executed as scripts/time_lesson.py
 does (class setting, live view off; the cell times go to docs/results/<notebook>_times.json,
 the record the pages quote), its pictures are shrunk (palette PNGs; the player keeps
-plots.PLAYER_FRAMES frames), stderr (progress bars) is dropped, and the outputs are grafted
+plots.PLAYER_FRAMES frames, as JPEGs 320 pixels wide), stderr (progress bars) is dropped, and the outputs are grafted
 onto the notebook's code cells, which must hold the same code: text edited meanwhile is kept.
 ``--from-tree`` executes the copy in another checkout (a git worktree, so that a long run and
 the test suite do not share notebooks/runs) and writes into this one.
@@ -37,7 +37,8 @@ from gan_tutorial.plumbing.checkpoint import write_text
 
 REPO = Path(__file__).resolve().parent.parent
 COLOURS = 256  # palette size of stored pictures: plots and image grids stay sharp
-DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\n]+)")
+FRAME_WIDTH, FRAME_QUALITY = 320, 60  # the player's frames: 32 pixels per digit of a 10 x 10 grid
+DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")  # to_jshtml breaks lines with a backslash
 NOTE_START, NOTE_END = "<!-- published -->", "<!-- /published -->"
 
 
@@ -56,15 +57,28 @@ def small_png(data: bytes) -> bytes:
     return out.getvalue() if out.tell() < len(data) else data
 
 
+def small_frame(data: bytes) -> bytes:
+    """A frame of the progress player as a JPEG at most FRAME_WIDTH wide (noise compresses badly as PNG)."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    if image.width > FRAME_WIDTH:
+        image = image.resize((FRAME_WIDTH, round(image.height * FRAME_WIDTH / image.width)), Image.LANCZOS)
+    red, green, blue = (band.tobytes() for band in image.split())
+    if red == green == blue:  # digits: one channel is a third of the bytes
+        image = image.convert("L")
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=FRAME_QUALITY, optimize=True)
+    return out.getvalue()
+
+
 def shrink_output(output: nbformat.NotebookNode) -> None:
-    """Re-encode every PNG in an output (figures, and the frames inside the player's HTML)."""
+    """Re-encode every picture in an output: figures as palette PNGs, the player's frames as JPEGs."""
     data = output.get("data", {})
     if "image/png" in data:
         data["image/png"] = base64.b64encode(small_png(base64.b64decode(data["image/png"]))).decode()
     if "text/html" in data:
         html = "".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"]
-        recode = lambda m: "data:image/png;base64," + base64.b64encode(  # noqa: E731
-            small_png(base64.b64decode(m.group(1).replace("\\n", "")))).decode()
+        recode = lambda m: "data:image/jpeg;base64," + base64.b64encode(  # noqa: E731
+            small_frame(base64.b64decode(m.group(1).replace("\\\n", "")))).decode()
         data["text/html"] = DATA_URI.sub(recode, html)
 
 
@@ -132,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", choices=["quick", "class", "full"], default="class",
                         help="quick: to try the script (tests refuse a notebook published from it)")
     parser.add_argument("--from-tree", type=Path, help="execute the notebooks of this checkout instead")
+    parser.add_argument("--graft-only", action="store_true",
+                        help="store the outputs of the copy a run already executed (notebooks/runs/published/)")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
@@ -141,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
         executed.parent.mkdir(parents=True, exist_ok=True)
         record_path = REPO / "docs" / "results" / f"{path.stem}_times.json"
         print(f"publishing {path.name} ({args.setting} setting) ...", flush=True)
-        time_lesson.main([str(source), "--setting", args.setting, "--out", str(record_path),
-                          "--executed", str(executed)])
+        if not args.graft_only:
+            time_lesson.main([str(source), "--setting", args.setting, "--out", str(record_path),
+                              "--executed", str(executed)])
         record = json.loads(record_path.read_text())
         nb = graft(nbformat.read(executed, as_version=4), nbformat.read(path, as_version=4), record)
         write_text(path, nbformat.writes(nb) + "\n")

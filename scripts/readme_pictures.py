@@ -36,7 +36,11 @@ def real_vs_fake_png(nb: nbformat.NotebookNode) -> bytes:
 
 
 def executed_setting(nb: nbformat.NotebookNode) -> str:
-    """The setting the notebook printed when it ran ("setting 'class': ..."), or "unknown"."""
+    """The setting the notebook was published from, else the one it printed ("setting 'class': ..."),
+    else "unknown"."""
+    published = nb.metadata.get("gan_tutorial", {}).get("published", {})
+    if "setting" in published:
+        return published["setting"]
     for cell in nb.cells:
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             text = output.get("text", "")

@@ -29,7 +29,7 @@ def pictures(cell) -> int:
     n = 0
     for output in cell.get("outputs", []):
         data = output.get("data", {})
-        n += "image/png" in data or "data:image/png;base64," in str(data.get("text/html", ""))
+        n += "image/png" in data or "data:image/" in str(data.get("text/html", ""))
     return n
 
 
