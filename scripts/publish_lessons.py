@@ -8,7 +8,7 @@ A reader then sees every figure, table, grid and the progress player on GitHub o
 JupyterLab without training anything. Each notebook is executed as scripts/time_lesson.py
 does (class setting, live view off; the cell times go to docs/results/<notebook>_times.json,
 the record the pages quote), its pictures are shrunk (palette PNGs; the player keeps
-plots.PLAYER_FRAMES frames, as JPEGs 320 pixels wide), stderr (progress bars) is dropped, and the outputs are grafted
+plots.PLAYER_FRAMES frames, as JPEGs 400 pixels wide), stderr (progress bars) is dropped, and the outputs are grafted
 onto the notebook's code cells, which must hold the same code: text edited meanwhile is kept.
 ``--from-tree`` executes the copy in another checkout (a git worktree, so that a long run and
 the test suite do not share notebooks/runs) and writes into this one.
@@ -37,7 +37,7 @@ from gan_tutorial.plumbing.checkpoint import write_text
 
 REPO = Path(__file__).resolve().parent.parent
 COLOURS = 256  # palette size of stored pictures: plots and image grids stay sharp
-FRAME_WIDTH, FRAME_QUALITY = 320, 60  # the player's frames: 32 pixels per digit of a 10 x 10 grid
+FRAME_WIDTH, FRAME_QUALITY = 400, 55  # the player's frames: 40 pixels per digit of a 10 x 10 grid
 DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")  # to_jshtml breaks lines with a backslash
 NOTE_START, NOTE_END = "<!-- published -->", "<!-- /published -->"
 

@@ -45,11 +45,12 @@ class LabServer:
     """
 
     def __init__(self, root_dir: Path, work_dir: Path, env: dict[str, str] | None = None,
-                 start_timeout: float = 180.0) -> None:
+                 start_timeout: float = 180.0, trusted: list[Path] | None = None) -> None:
         self.root_dir = Path(root_dir)
         self.work_dir = Path(work_dir)
         self.extra_env = dict(env or {})
         self.start_timeout = start_timeout
+        self.trusted = list(trusted or [])  # notebooks whose stored HTML (the player's script) may run, as `make lab` trusts
         self.token = secrets.token_hex(24)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -73,6 +74,9 @@ class LabServer:
                    JUPYTER_DATA_DIR=str(dirs["data"]), IPYTHONDIR=str(dirs["ipython"]),
                    JUPYTER_PLATFORM_DIRS="0", PYTHONUNBUFFERED="1")
         env.update(self.extra_env)
+        if self.trusted:  # signs them in this server's own data dir, as `jupyter trust` does for a user
+            subprocess.run([str(Path(sys.executable).parent / "jupyter-trust"), *map(str, self.trusted)],
+                           env=env, check=True, capture_output=True)
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser",
                "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
