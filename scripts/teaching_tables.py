@@ -1,14 +1,15 @@
-"""Write the generated tables of docs/teaching.md and README.md: points, times and settings per lesson.
+"""Write the generated tables of docs/teaching.md, README.md and docs/results.md: points, times, settings.
 
     python scripts/teaching_tables.py            # rewrite the table in docs/teaching.md
     python scripts/teaching_tables.py --check    # exit 1 if the table differs from what it would write
 
 Points come from the lessons' nbgrader metadata, experiments from their Exercises lists, the
-run time from docs/results/<notebook>_times.json (written by scripts/time_lesson.py: every code
-cell of the lesson run top to bottom in the class setting), the reading time from the words of
+run time from docs/results/<notebook>_times.json (written by scripts/publish_lessons.py, via
+scripts/time_lesson.py: every code cell of the lesson run top to bottom in the class setting), the reading time from the words of
 the lesson's text at 150 words a minute. Exercise time is an estimate: 10 minutes per graded
 exercise and per experiment, plus the experiments' own training, which the lesson states. The
-settings' work comes from the presets (gan_tutorial/lessons).
+settings' work comes from the presets (gan_tutorial/lessons); what each lesson stores, from the
+published notebooks' metadata and outputs.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import nbformat
 REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "docs" / "teaching.md"
 README = REPO / "README.md"
+RESULTS_PAGE = REPO / "docs" / "results.md"
 RESULTS = REPO / "docs" / "results"
 WORDS_PER_MINUTE = 150
 MINUTES_PER_EXERCISE = 10
@@ -125,10 +127,29 @@ def readme_times() -> str:
     return "\n".join(rows)
 
 
+def published_lessons() -> str:
+    """docs/results.md's table of the class run each notebook stores (make publish)."""
+    rows = ["| lesson | stored run | figures | players | notebook size |", "|---|---|---|---|---|"]
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        meta = nb.metadata.get("gan_tutorial", {}).get("published")
+        if not meta:
+            rows.append(f"| [{path.stem}](../notebooks/{path.name}) | not published | | | |")
+            continue
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        figures = sum("image/png" in o.get("data", {}) for o in outputs)
+        players = sum("Animation" in str(o.get("data", {}).get("text/html", "")) for o in outputs)
+        rows.append(f"| [{path.stem}](../notebooks/{path.name}) | {meta['setting']} setting, "
+                    f"{minutes(meta['total_seconds'])} on {meta['machine']} | {figures} | {players} | "
+                    f"{path.stat().st_size / 1024:,.0f} KiB |")
+    return "\n".join(rows)
+
+
 def render(page: str) -> str:
-    """``page`` (docs/teaching.md or README.md) with every generated block it holds written anew."""
+    """``page`` (docs/teaching.md, README.md or docs/results.md) with every generated block it holds written anew."""
     blocks = (("lesson-points-and-times", table), ("lesson-settings", settings),
-              ("lesson06-exercise3", exercise_06_3), ("readme-times", readme_times))
+              ("lesson06-exercise3", exercise_06_3), ("readme-times", readme_times),
+              ("published-lessons", published_lessons))
     for block, make in blocks:
         begin, end = f"<!-- {block} -->", f"<!-- /{block} -->"
         if begin not in page:
@@ -143,7 +164,7 @@ def render(page: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     stale = []
-    for path in (PAGE, README):
+    for path in (PAGE, README, RESULTS_PAGE):
         page = path.read_text(encoding="utf-8")
         written = render(page)
         if written != page:
