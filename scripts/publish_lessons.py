@@ -7,9 +7,10 @@
 A reader then sees every figure, table, grid and the progress player on GitHub or in
 JupyterLab without training anything. Each notebook is executed as scripts/time_lesson.py
 does (class setting, live view off; the cell times go to docs/results/<notebook>_times.json,
-the record the pages quote), its pictures are shrunk (palette PNGs; the player keeps
-plots.PLAYER_FRAMES frames, as JPEGs 400 pixels wide), stderr (progress bars) is dropped, and the outputs are grafted
-onto the notebook's code cells, which must hold the same code: text edited meanwhile is kept.
+the record the pages quote), its pictures are shrunk (palette PNGs, JPEGs for photographs;
+the player keeps plots.PLAYER_FRAMES frames, as JPEGs 400 pixels wide), stderr (progress bars)
+is dropped, and the outputs are grafted onto the notebook's code cells, which must hold the same
+code: text edited meanwhile is kept.
 ``--from-tree`` executes the copy in another checkout (a git worktree, so that a long run and
 the test suite do not share notebooks/runs) and writes into this one.
 
@@ -37,6 +38,7 @@ from gan_tutorial.plumbing.checkpoint import write_text
 
 REPO = Path(__file__).resolve().parent.parent
 COLOURS = 256  # palette size of stored pictures: plots and image grids stay sharp
+PHOTO_COLOURS, PHOTO_QUALITY = 50_000, 80  # a figure with more colours is stored as a JPEG
 FRAME_WIDTH, FRAME_QUALITY = 400, 55  # the player's frames: 40 pixels per digit of a 10 x 10 grid
 DATA_URI = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")  # to_jshtml breaks lines with a backslash
 NOTE_START, NOTE_END = "<!-- published -->", "<!-- /published -->"
@@ -48,13 +50,19 @@ def code_hash(nb: nbformat.NotebookNode) -> str:
     return hashlib.sha256(sources.encode()).hexdigest()
 
 
-def small_png(data: bytes) -> bytes:
-    """The picture as a palette PNG when that is smaller (plots and grids lose nothing visible)."""
+def small_picture(data: bytes) -> tuple[str, bytes]:
+    """A figure as (MIME type, bytes): photographs (faces, sprites) as JPEG, anything else (plots,
+    digit grids) as a palette PNG, whichever is smaller than the figure as drawn."""
     image = Image.open(io.BytesIO(data))
-    mode = "RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB"
     out = io.BytesIO()
-    image.convert(mode).quantize(COLOURS, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", optimize=True)
-    return out.getvalue() if out.tell() < len(data) else data
+    if image.convert("RGB").getcolors(PHOTO_COLOURS) is None:  # more colours than a plot has
+        image.convert("RGB").save(out, format="JPEG", quality=PHOTO_QUALITY, optimize=True)
+        mime = "image/jpeg"
+    else:
+        mode = "RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB"
+        image.convert(mode).quantize(COLOURS, method=Image.Quantize.FASTOCTREE).save(out, format="PNG", optimize=True)
+        mime = "image/png"
+    return (mime, out.getvalue()) if out.tell() < len(data) else ("image/png", data)
 
 
 def small_frame(data: bytes) -> bytes:
@@ -74,7 +82,8 @@ def shrink_output(output: nbformat.NotebookNode) -> None:
     """Re-encode every picture in an output: figures as palette PNGs, the player's frames as JPEGs."""
     data = output.get("data", {})
     if "image/png" in data:
-        data["image/png"] = base64.b64encode(small_png(base64.b64decode(data["image/png"]))).decode()
+        mime, picture = small_picture(base64.b64decode(data.pop("image/png")))
+        data[mime] = base64.b64encode(picture).decode()
     if "text/html" in data:
         html = "".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"]
         recode = lambda m: "data:image/jpeg;base64," + base64.b64encode(  # noqa: E731

@@ -26,12 +26,13 @@ WIDTH = 800  # pixels: the width GitHub shows a README picture at
 
 
 def real_vs_fake_png(nb: nbformat.NotebookNode) -> bytes:
-    """The PNG of the last cell that calls show_real_vs_fake (ValueError if there is none)."""
+    """The picture (PNG or JPEG) of the last cell that calls show_real_vs_fake (ValueError if none)."""
     for cell in reversed(nb.cells):
         if cell.cell_type == "code" and "show_real_vs_fake(" in cell.source:
             for output in cell.get("outputs", []):
-                if "image/png" in output.get("data", {}):
-                    return base64.b64decode(output["data"]["image/png"])
+                for mime in ("image/png", "image/jpeg"):
+                    if mime in output.get("data", {}):
+                        return base64.b64decode(output["data"][mime])
     raise ValueError("no executed show_real_vs_fake figure in it: publish it first (make publish)")
 
 

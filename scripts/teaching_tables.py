@@ -137,7 +137,7 @@ def published_lessons() -> str:
             rows.append(f"| [{path.stem}](../notebooks/{path.name}) | not published | | | |")
             continue
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-        figures = sum("image/png" in o.get("data", {}) for o in outputs)
+        figures = sum(bool({"image/png", "image/jpeg"} & set(o.get("data", {}))) for o in outputs)
         players = sum("Animation" in str(o.get("data", {}).get("text/html", "")) for o in outputs)
         rows.append(f"| [{path.stem}](../notebooks/{path.name}) | {meta['setting']} setting, "
                     f"{minutes(meta['total_seconds'])} on {meta['machine']} | {figures} | {players} | "

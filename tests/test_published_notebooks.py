@@ -21,6 +21,7 @@ from gan_tutorial.plots import PLAYER_FRAMES
 
 # a call that draws a figure: every plots.plot_*/show_* function, and a figure the page builds
 DRAWS = re.compile(r"^(?!\s*#).*\b(plot_\w+|show_(?!progress)\w+|plt\.subplots|show_progress)\(", re.MULTILINE)
+PICTURES = {"image/png", "image/jpeg"}  # figures; photographs are stored as JPEG
 MAX_BYTES = 1_500_000  # one notebook with every figure and the player: about a megabyte at most
 
 
@@ -29,7 +30,7 @@ def pictures(cell) -> int:
     n = 0
     for output in cell.get("outputs", []):
         data = output.get("data", {})
-        n += "image/png" in data or "data:image/" in str(data.get("text/html", ""))
+        n += bool(PICTURES & set(data)) or "data:image/" in str(data.get("text/html", ""))
     return n
 
 
@@ -110,7 +111,7 @@ def test_the_check_refuses_quick_stale_and_missing_figures():
     assert published_problems(unpublished) == ["no stored class run: run `make publish`"]
 
 
-def test_stored_pictures_are_valid_pngs():
+def test_stored_pictures_are_valid_images():
     from io import BytesIO
 
     from PIL import Image
@@ -118,5 +119,5 @@ def test_stored_pictures_are_valid_pngs():
     for name in LESSONS:
         for cell in code_cells(load(name)):
             for output in cell.outputs:
-                if "image/png" in output.get("data", {}):
-                    Image.open(BytesIO(base64.b64decode(output["data"]["image/png"]))).verify()
+                for mime in PICTURES & set(output.get("data", {})):
+                    Image.open(BytesIO(base64.b64decode(output["data"][mime]))).verify()
