@@ -35,9 +35,9 @@ def pictures(cell) -> int:
 
 
 def player_frames(cell) -> int:
-    """Frames of the progress player stored in a cell (matplotlib's to_jshtml keeps one per frame)."""
+    """Frames of the progress player stored in a cell (to_jshtml embeds one picture per frame)."""
     html = "".join(str(o.get("data", {}).get("text/html", "")) for o in cell.get("outputs", []))
-    return html.count("frames[") if "Animation" in html else 0
+    return html.count("data:image/") if "Animation" in html else 0
 
 
 def published_problems(nb: nbformat.NotebookNode) -> list[str]:
