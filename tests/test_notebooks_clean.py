@@ -43,7 +43,7 @@ def test_every_lesson_is_there():
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_notebook_is_valid_and_small(name):
+def test_notebook_is_valid(name):  # its size: tests/test_published_notebooks.py
     nb = load(name)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "python3"
