@@ -39,8 +39,10 @@ def test_readme_pictures_are_the_ones_the_lessons_store():
     from readme_pictures import published_lessons, readme_png
 
     lessons = published_lessons()
-    assert len(lessons) >= 6
+    assert len(lessons) >= 9
+    text = README.read_text(encoding="utf-8")
     for path in lessons:
         picture = REPO / "docs" / "readme" / f"{path.stem}.png"
-        assert picture.read_bytes() == readme_png(nbformat.read(path, as_version=4)), \
+        assert f"](docs/readme/{picture.name})" in text, f"README shows no picture of {path.name}"
+        assert picture.read_bytes() == readme_png(nbformat.read(path, as_version=4), path.stem), \
             f"{picture.name} is not what {path.name} stores: run python scripts/readme_pictures.py"
