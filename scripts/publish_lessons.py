@@ -79,7 +79,7 @@ def small_frame(data: bytes) -> bytes:
 
 
 def shrink_output(output: nbformat.NotebookNode) -> None:
-    """Re-encode every picture in an output: figures as palette PNGs, the player's frames as JPEGs."""
+    """Re-encode every picture in an output: figures by small_picture, the player's frames as JPEGs."""
     data = output.get("data", {})
     if "image/png" in data:
         mime, picture = small_picture(base64.b64decode(data.pop("image/png")))
@@ -99,7 +99,6 @@ def kept_outputs(cell: nbformat.NotebookNode) -> list:
             continue
         if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
             continue
-        output.pop("metadata", None) if output.output_type == "stream" else None
         shrink_output(output)
         kept.append(output)
     return kept

@@ -121,3 +121,33 @@ def test_stored_pictures_are_valid_images():
             for output in cell.outputs:
                 for mime in PICTURES & set(output.get("data", {})):
                     Image.open(BytesIO(base64.b64decode(output["data"][mime]))).verify()
+
+
+def test_publishing_stores_photos_as_jpeg_plots_as_png_and_refuses_changed_code():
+    from io import BytesIO
+
+    import numpy as np
+    import pytest
+    from PIL import Image
+    from publish_lessons import graft, small_picture
+
+    def png(array) -> bytes:
+        out = BytesIO()
+        Image.fromarray(array).save(out, format="PNG")
+        return out.getvalue()
+
+    noise = np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)  # photo-like
+    plot = np.full((300, 300, 3), 255, dtype=np.uint8)
+    plot[100:110, :] = (31, 119, 180)  # a line on white
+    assert small_picture(png(noise))[0] == "image/jpeg"
+    mime, data = small_picture(png(plot))
+    assert mime == "image/png" and len(data) <= len(png(plot))  # never larger than drawn
+    ran = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), nbformat.v4.new_code_cell("x = 1")])
+    edited = copy.deepcopy(ran)
+    edited.cells[1].source = "x = 2"
+    record = {"setting": "class", "machine": "x86_64", "threads": 1, "cpus": 2, "precision": "bf16",
+              "torch": "2", "total_seconds": 60.0}
+    with pytest.raises(SystemExit, match="code changed"):
+        graft(ran, edited, record)
+    published = graft(ran, copy.deepcopy(ran), record)
+    assert published_problems(published) == [] and NOTE_START in published.cells[0].source
