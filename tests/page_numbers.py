@@ -103,61 +103,86 @@ def class_update_counts() -> set[int]:
             if "class" in lesson.settings and lesson.settings["class"].iterations}
 
 
+def named_lessons(text: str) -> list[str]:
+    """The lessons a text names ("lesson 02", "02 DCGAN", "[02 "), in order."""
+    return [next(g for g in m.groups() if g) for m in LESSON.finditer(text)]
+
+
 def lesson_of(text: str, end: int, page_lesson: str | None) -> str | None:
     """The lesson a number at ``end`` speaks of: the last one named before it, else the page's own."""
-    named = [next(g for g in m.groups() if g) for m in LESSON.finditer(text[:end])]
+    named = named_lessons(text[:end])
     return named[-1] if named else page_lesson
+
+
+def history_problems(text: str) -> list[str]:
+    return [f"{what} ({pattern.search(text).group(0)!r}); history goes in docs/results.md"
+            for pattern, what in ((DATE, "a date"), (MACHINE, "a machine model"), (STALE, "a stale 'not yet'"))
+            if pattern.search(text)]
+
+
+def pass_count_problems(text: str, page_lesson: str | None, counts: dict) -> list[str]:
+    """Pass counts ("7 of 8", "all five seeds", "every run passed") against the sweep records."""
+    if not re.search(r"\bpass", text):
+        return []
+    found = []
+    for m in re.finditer(r"\b(\d+) of (\d+)\b", text):
+        lesson, said = lesson_of(text, m.start(), page_lesson), (int(m[1]), int(m[2]))
+        if lesson in counts and said[1] in {n for _, n in counts[lesson].values()} \
+                and said not in counts[lesson].values():
+            found.append(f"lesson {lesson} passed {m[0]}, its sweep record says "
+                         f"{counts[lesson]['all'][0]} of {counts[lesson]['all'][1]}")
+    for m in re.finditer(r"\ball (\w+) (?:seeds|runs)\b", text):
+        lesson, n = lesson_of(text, m.start(), page_lesson), NUMBER_WORDS.get(m[1])
+        if lesson in counts and n and n != counts[lesson]["all"][1]:
+            found.append(f"'all {m[1]}' runs of lesson {lesson}; its sweep record has {counts[lesson]['all'][1]}")
+    if re.search(r"\bevery run passed\b", text):
+        named = set(named_lessons(text)) or set(counts)
+        failed = sorted(k for k in named & set(counts) if counts[k]["all"][0] < counts[k]["all"][1])
+        if failed:
+            found.append(f"'every run passed', but lesson {', '.join(failed)} did not")
+    return found
+
+
+def minute_problems(text: str, minutes: set[str], lesson_minutes: dict[str, float]) -> list[str]:
+    """Times: an N.N that no record holds, a range of class minutes the records fall outside."""
+    found = []
+    if "class" in text:
+        for m in re.finditer(r"\b(\d+) to (\d+) min(?:utes?)?\b", text):
+            named = set(named_lessons(text)) or set(lesson_minutes)
+            outside = {k: v for k, v in lesson_minutes.items() if k in named and not int(m[1]) <= v <= int(m[2])}
+            if outside:
+                found.append(f"class runs of {m[0]}, but the records say "
+                             + ", ".join(f"lesson {k} {v:.1f} min" for k, v in sorted(outside.items())))
+    found += [f"{m[0]} is in no record under docs/results"
+              for m in re.finditer(r"\b(\d+\.\d) ?min(?:utes?)?\b", text) if m[1] not in minutes]
+    return found
+
+
+def update_problems(text: str, updates: set[int]) -> list[str]:
+    """The length of a class run, named before it in a sentence, that no class preset trains."""
+    found = []
+    for sentence in re.split(r"(?<=[.;:])\s", text):
+        for m in re.finditer(r"(?<![\d,])(\d{1,2},\d{3}|\d{3,5})(?= updates\b)|(?<=updates instead of )"
+                             r"(\d{1,2},\d{3}|\d{3,5})(?![\d,])", sentence):
+            moment = re.search(r"\b(after|every|until|at)\b[^.]{0,12}$", sentence[:m.start()],
+                               re.IGNORECASE)  # a point in a run, not its length
+            if "class" in sentence[:m.start()] and int(m[0].replace(",", "")) not in updates and not moment \
+                    and not re.search(r"\bfull\b|d2l|source", sentence):
+                found.append(f"a class run of {m[0]} updates; the class settings train "
+                             f"{', '.join(f'{u:,}' for u in sorted(updates))} updates")
+    return found
 
 
 def problems(root: Path = REPO) -> list[str]:
     """Every contradiction found between the pages and the records (an empty list: none)."""
-    found = []
     counts, minutes, updates = sweep_counts(root), recorded_minutes(root), class_update_counts()
     lesson_minutes = {path.name[:2]: json.loads(path.read_text(encoding="utf-8"))["total_seconds"] / 60
                       for path in (root / "docs" / "results").glob("0?_*_times.json")}  # whole lessons, class setting
+    found = []
     for where, text, page_lesson in pages(root):
-        for pattern, what in ((DATE, "a date"), (MACHINE, "a machine model"), (STALE, "a stale 'not yet'")):
-            if pattern.search(text):
-                found.append(f"{where}: {what} ({pattern.search(text).group(0)!r}); history goes in docs/results.md")
-        if re.search(r"\bpass", text):
-            for m in re.finditer(r"\b(\d+) of (\d+)\b", text):
-                lesson = lesson_of(text, m.start(), page_lesson)
-                said = (int(m[1]), int(m[2]))
-                if lesson in counts and said[1] in {n for _, n in counts[lesson].values()} \
-                        and said not in counts[lesson].values():
-                    found.append(f"{where}: lesson {lesson} passed {m[0]}, its sweep record says "
-                                 f"{counts[lesson]['all'][0]} of {counts[lesson]['all'][1]}")
-            for m in re.finditer(r"\ball (\w+) (?:seeds|runs)\b", text):
-                lesson, n = lesson_of(text, m.start(), page_lesson), NUMBER_WORDS.get(m[1], None)
-                if lesson in counts and n and n != counts[lesson]["all"][1]:
-                    found.append(f"{where}: 'all {m[1]}' runs of lesson {lesson}; its sweep record has "
-                                 f"{counts[lesson]['all'][1]}")
-            if re.search(r"\bevery run passed\b", text):
-                named = {next(g for g in m.groups() if g) for m in LESSON.finditer(text)} or set(counts)
-                failed = sorted(k for k in named & set(counts) if counts[k]["all"][0] < counts[k]["all"][1])
-                if failed:
-                    found.append(f"{where}: 'every run passed', but lesson {', '.join(failed)} did not")
-        if "class" in text:
-            for m in re.finditer(r"\b(\d+) to (\d+) min(?:utes?)?\b", text):
-                named = {next(g for g in n.groups() if g) for n in LESSON.finditer(text)} or set(lesson_minutes)
-                outside = {k: v for k, v in lesson_minutes.items() if k in named and not int(m[1]) <= v <= int(m[2])}
-                if outside:
-                    found.append(f"{where}: class runs of {m[0]}, but the records say "
-                                 + ", ".join(f"lesson {k} {v:.1f} min" for k, v in sorted(outside.items())))
-        for m in re.finditer(r"\b(\d+\.\d) ?min(?:utes?)?\b", text):
-            if m[1] not in minutes:
-                found.append(f"{where}: {m[0]} is in no record under docs/results")
-        for sentence in re.split(r"(?<=[.;:])\s", text):
-            if "class" in sentence:
-                for m in re.finditer(r"(?<![\d,])(\d{1,2},\d{3}|\d{3,5})(?= updates\b)|(?<=updates instead of )"
-                                     r"(\d{1,2},\d{3}|\d{3,5})(?![\d,])", sentence):
-                    moment = re.search(r"\b(after|every|until|at)\b[^.]{0,12}$", sentence[:m.start()],
-                                       re.IGNORECASE)  # a point in a run, not its length
-                    about_class = "class" in sentence[:m.start()]  # the number speaks of a class run named before it
-                    if about_class and int(m[0].replace(",", "")) not in updates and not moment \
-                            and not re.search(r"\bfull\b|d2l|source", sentence):
-                        found.append(f"{where}: a class run of {m[0]} updates; the class settings train "
-                                     f"{', '.join(f'{u:,}' for u in sorted(updates))} updates")
+        found += [f"{where}: {problem}" for problem in
+                  history_problems(text) + pass_count_problems(text, page_lesson, counts)
+                  + minute_problems(text, minutes, lesson_minutes) + update_problems(text, updates)]
     return found
 
 
