@@ -6,7 +6,7 @@ Each assignment ``source/lessonNN/`` holds the lesson's notebook (solutions and 
 generate_assignment strips them) and every file the notebook shows or links to, so that the
 released copy in ``release/lessonNN/`` works on its own: the pictures and result tables under
 ``docs/`` it reads, the package files it links to (under ``code/``, to read), and lesson 06's
-saved runs. Links and paths ``../docs/``, ``../gan_tutorial/`` and ``../scripts/`` become paths
+saved runs (and README.md where a lesson links its times table). Links and paths ``../docs/``, ``../gan_tutorial/`` and ``../scripts/`` become paths
 inside the assignment; the graded and locked cells are left as they are.
 
 ``nbgrader_config.py`` in the course folder sets what autograding these lessons needs: quick mode
@@ -77,6 +77,8 @@ def _files_shown(nb: nbformat.NotebookNode) -> set[Path]:
             path = REPO / top / rest
             if path.is_file():
                 found.add(path)
+        if "../README.md" in cell.source:  # the lessons' times table
+            found.add(REPO / "README.md")
         if 'Path("../docs/results")' in cell.source:  # a cell that reads the published results
             found.update(p for p in (REPO / "docs" / "results").iterdir()
                          if p.is_file() and p.name.startswith(("lesson07", "lesson08")))
@@ -86,12 +88,12 @@ def _files_shown(nb: nbformat.NotebookNode) -> set[Path]:
 def _inside(path: Path) -> str:
     """Where a repository file goes inside an assignment (docs/..., code/gan_tutorial/...)."""
     relative = path.relative_to(REPO).as_posix()
-    return relative if relative.startswith("docs/") else f"code/{relative}"
+    return relative if relative.startswith("docs/") or relative == "README.md" else f"code/{relative}"
 
 
 def _rewrite(source: str) -> str:
     return LINK.sub(lambda m: ("docs/" if m.group(1) == "docs" else f"code/{m.group(1)}/") + m.group(2),
-                    source).replace('Path("../docs/results")', 'Path("docs/results")')
+                    source).replace('Path("../docs/results")', 'Path("docs/results")').replace("](../README.md", "](README.md")
 
 
 def write_assignment(notebook: Path, source_root: Path) -> Path:
