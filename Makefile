@@ -3,7 +3,7 @@
 #   make test   install into .venv and run every test, notebooks included (quick mode)
 #   make test-fast   the unit tests only (no notebooks, browser, wheel or slow runs): under 2 minutes
 #   make assignments   write student versions (solutions stubbed out) to assignments/
-#   make publish   run every lesson in the class setting and store its outputs in the notebook (about 90 CPU minutes)
+#   make publish   run every lesson in the class setting and store its outputs in the notebook (as long as README's lesson times added up)
 
 VENV ?= .venv
 BIN := $(VENV)/bin
