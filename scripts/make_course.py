@@ -6,8 +6,8 @@ Each assignment ``source/lessonNN/`` holds the lesson's notebook (solutions and 
 generate_assignment strips them) and every file the notebook shows or links to, so that the
 released copy in ``release/lessonNN/`` works on its own: the pictures and result tables under
 ``docs/`` it reads, the package files it links to (under ``code/``, to read), and lesson 06's
-saved runs (and README.md where a lesson links its times table). Links and paths ``../docs/``, ``../gan_tutorial/`` and ``../scripts/`` become paths
-inside the assignment; the graded and locked cells are left as they are.
+saved runs (and README.md where a lesson links its times table). Links and paths ``../docs/``,
+``../gan_tutorial/``, ``../scripts/`` and ``../README.md`` become paths inside the assignment; the graded and locked cells are left as they are.
 
 ``nbgrader_config.py`` in the course folder sets what autograding these lessons needs: quick mode
 (GAN_TUTORIAL_QUICK=1, each notebook trains for seconds), a cell timeout of 600 s (nbgrader's
@@ -92,8 +92,8 @@ def _inside(path: Path) -> str:
 
 
 def _rewrite(source: str) -> str:
-    return LINK.sub(lambda m: ("docs/" if m.group(1) == "docs" else f"code/{m.group(1)}/") + m.group(2),
-                    source).replace('Path("../docs/results")', 'Path("docs/results")').replace("](../README.md", "](README.md")
+    linked = LINK.sub(lambda m: ("docs/" if m.group(1) == "docs" else f"code/{m.group(1)}/") + m.group(2), source)
+    return linked.replace('Path("../docs/results")', 'Path("docs/results")').replace("](../README.md", "](README.md")
 
 
 def write_assignment(notebook: Path, source_root: Path) -> Path:

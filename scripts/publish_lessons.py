@@ -34,6 +34,7 @@ from PIL import Image
 
 import script_args
 import time_lesson
+from refresh_notebooks import clean
 from gan_tutorial.plumbing.checkpoint import write_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,10 +114,10 @@ def machine_words(record: dict) -> str:
     return f"a {record['cpus']}-core {record['machine']} CPU with {isa}, {record['precision']}, {threads}"
 
 
-def published_note(record: dict) -> str:
+def published_note(record: dict, machine: str) -> str:
     minutes = record["total_seconds"] / 60
     return (f"{NOTE_START}\n*The outputs stored on this page come from one run of the class setting "
-            f"(`make publish`) on {machine_words(record)}: {minutes:.1f} minutes in all. "
+            f"(`make publish`) on {machine}: {minutes:.1f} minutes in all. "
             f"Running the notebook replaces them with yours.*\n{NOTE_END}")
 
 
@@ -133,18 +134,15 @@ def graft(executed: nbformat.NotebookNode, target: nbformat.NotebookNode, record
     cells = [c for c in target.cells if c.cell_type == "code"]
     if [c.source for c in ran] != [c.source for c in cells]:
         raise SystemExit("the notebook's code changed while it ran: publish it again")
-    for count, (cell, done) in enumerate(zip(cells, ran), start=1):
+    for cell, done in zip(cells, ran):
         cell.outputs = kept_outputs(done)
-        cell.execution_count = count
-        for output in cell.outputs:
-            if "execution_count" in output:
-                output.execution_count = count
-    target.cells[0].source = with_note(target.cells[0].source, published_note(record))
+    machine = machine_words(record)
+    target.cells[0].source = with_note(target.cells[0].source, published_note(record, machine))
     target.metadata["gan_tutorial"] = {"published": {
-        "setting": record["setting"], "code_sha256": code_hash(target), "machine": machine_words(record),
+        "setting": record["setting"], "code_sha256": code_hash(target), "machine": machine,
         "precision": record["precision"], "threads": record["threads"], "torch": record["torch"],
         "total_seconds": record["total_seconds"]}}
-    return target
+    return clean(target)  # cells numbered as one top-to-bottom run, editor metadata dropped
 
 
 @script_args.one_line_on_full_disk

@@ -5,8 +5,8 @@
 
 Takes notebooks that ran in the class setting (it refuses others): by default every lesson in
 notebooks/, whose outputs scripts/publish_lessons.py stored. Finds the figure of the last cell
-that calls ``show_real_vs_fake`` (or the call PICTURE_CELL names for the lesson) and writes it to docs/readme/<notebook>.png as a
-small palette PNG, 800 pixels wide, the picture README.md shows (tests/test_readme.py checks
+that calls ``show_real_vs_fake`` (or the call PICTURE_CELL names for the lesson) and writes it
+to docs/readme/<notebook>.png as a small palette PNG, 800 pixels wide, the picture README.md shows (tests/test_readme.py checks
 that each README picture is the one its lesson stores).
 """
 from __future__ import annotations

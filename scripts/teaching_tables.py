@@ -5,8 +5,8 @@
 
 Points come from the lessons' nbgrader metadata, experiments from their Exercises lists, the
 run time from docs/results/<notebook>_times.json (written by scripts/publish_lessons.py, via
-scripts/time_lesson.py: every code cell of the lesson run top to bottom in the class setting), the reading time from the words of
-the lesson's text at 150 words a minute. Exercise time is an estimate: 10 minutes per graded
+scripts/time_lesson.py: every code cell of the lesson run top to bottom in the class setting),
+the reading time from the words of the lesson's text at 150 words a minute. Exercise time is an estimate: 10 minutes per graded
 exercise and per experiment, plus the experiments' own training, which the lesson states. The
 settings' work comes from the presets (gan_tutorial/lessons); what each lesson stores, from the
 published notebooks' metadata and outputs.
