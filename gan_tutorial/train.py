@@ -406,9 +406,11 @@ class GANTrainer:
         return (epochs - h.epochs_done) * len(loader) - h.iterations_in(h.epochs_done)
 
     def estimate_minutes(self, loader: DataLoader, epochs: int, steps: int = 3,
-                         verbose: bool = True) -> float:
-        """Estimated wall time of ``fit(loader, epochs)``: see :func:`estimate_minutes`."""
-        return estimate_minutes(self, loader, epochs, steps, verbose)
+                         verbose: bool = True, evaluate: Evaluator | None = None,
+                         eval_every: int | None = None) -> float:
+        """Estimated wall time of ``fit(loader, epochs)`` (with ``evaluate`` every
+        ``eval_every`` iterations, when given): see :func:`estimate_minutes`."""
+        return estimate_minutes(self, loader, epochs, steps, verbose, evaluate, eval_every)
 
     # ------------------------------------------------------------ the loop
     def fit(self, loader: DataLoader, epochs: int, snapshot_every: int | None = 500,
@@ -588,13 +590,23 @@ class GANTrainer:
         return False
 
 
+def evaluations_due(done: int, total: int, eval_every: int) -> int:
+    """How many evaluations ``fit`` runs to go from ``done`` to ``total`` iterations: one
+    before the first update (if none was made yet), every ``eval_every``, and one at the end."""
+    due = (0 if done else 1) + total // eval_every - done // eval_every
+    return due + (total % eval_every != 0 and total > done)
+
+
 def estimate_minutes(trainer: GANTrainer, loader: DataLoader, epochs: int, steps: int = 3,
-                     verbose: bool = True) -> float:
-    """Estimated wall time of ``trainer.fit(loader, epochs)``, from timing ``steps`` real iterations.
+                     verbose: bool = True, evaluate: Evaluator | None = None,
+                     eval_every: int | None = None) -> float:
+    """Estimated wall time of ``trainer.fit(loader, epochs)``, from timing ``steps`` real iterations
+    (and, with ``evaluate``, one evaluation, times the evaluations ``eval_every`` makes due).
 
     The timed steps are undone afterwards (weights, optimisers, gradient scalers and random
     numbers are restored), so the estimate changes nothing about the run that follows.
     """
+    _check_fit_arguments(loader, epochs, None, evaluate, eval_every)
     restored = [m for m in (trainer.G, trainer.D, trainer.opt_g, trainer.opt_d, trainer.G_ema)
                 if m is not None]
     saved = copy.deepcopy([m.state_dict() for m in restored])
@@ -618,13 +630,27 @@ def estimate_minutes(trainer: GANTrainer, loader: DataLoader, epochs: int, steps
             stats = trainer.step_on(next_batch())
         stats["loss_d"].item()  # waits for the GPU
         seconds_per_step = (time.perf_counter() - start) / steps
+        seconds_per_evaluation = 0.0
+        if evaluate is not None:
+            evaluate(trainer)  # warm-up: the classifier or feature extractor loads once
+            _synchronize(trainer.device)
+            start = time.perf_counter()
+            evaluate(trainer)
+            _synchronize(trainer.device)
+            seconds_per_evaluation = time.perf_counter() - start
     for module, state in zip(restored, saved):
         module.load_state_dict(state)
     trainer.amp.scalers = scalers
     remaining = trainer.remaining(loader, epochs)
-    minutes = remaining * seconds_per_step / 60
+    evaluations = 0
+    if evaluate is not None:
+        done = trainer.history.iterations
+        evaluations = evaluations_due(done, done + remaining, eval_every)
+    minutes = (remaining * seconds_per_step + evaluations * seconds_per_evaluation) / 60
     if verbose:
+        scored = (f", and {evaluations} evaluations at {seconds_per_evaluation:.1f} s each"
+                  if evaluate is not None else "")
         print(f"Estimated training time: about {_format_minutes(minutes)} for {remaining:,} "
-              f"iterations ({epochs} epochs of {len(loader):,}) at {seconds_per_step:.3f} s each, "
-              f"measured over {steps} steps on {trainer.device.type} in {trainer.precision}.")
+              f"iterations ({epochs} epochs of {len(loader):,}) at {seconds_per_step:.3f} s each"
+              f"{scored}, measured over {steps} steps on {trainer.device.type} in {trainer.precision}.")
     return minutes

@@ -2,14 +2,20 @@
 
     python scripts/sweep.py 02 --seeds 0-4 --precision auto fp32 --fp32-seeds 0-2
     python scripts/sweep.py 02 --report-only        # judge the finished runs again
+    python scripts/sweep.py 02 --config docs/settings/lesson02_class_1500x32.json \
+        --seeds 0-1 --precision auto fp32-avx2 --fp32-seeds 0-1   # a pinned setting, AVX2 emulated
 
 Each run is `python -m gan_tutorial train LESSON --setting SETTING --seed S --precision P`
 into RUNS/lessonNN_SETTING/P_seedS (a run that stopped is resumed, a finished one is kept).
+With ``--config FILE`` the runs train that file (a pinned setting) into RUNS/lessonNN_STEM.
+The precision ``fp32-avx2`` is fp32 on an AVX2-only CPU, emulated on a newer one
+(``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2``), to time the slowest CPUs a class meets.
 Then every run is judged against the lesson's pass criterion (stated in CRITERIA before any
 run), and the script writes, next to the runs and under --publish:
 
-* lessonNN_SETTING.md: one table row per run (precision, seed, minutes, iterations, quality
-  numbers, verdict) and the pass counts per precision;
+* lessonNN_SETTING.md: one table row per run (precision, seed, minutes, the estimate printed
+  before training and its error, iterations, quality numbers, verdict) and the pass counts and
+  median minutes per precision;
 * lessonNN_SETTING.png: a contact sheet, the final fixed-noise grid of every run.
 
 The colour lessons have no digit classifier: their automatic check is the diversity ratio,
@@ -39,6 +45,8 @@ from gan_tutorial.plumbing.processes import signal_on_parent_death  # noqa: E402
 from gan_tutorial.plumbing.run_lock import lock_holder as still_training  # noqa: E402
 
 LOOKS = "looks.json"
+# sweep precisions that are another precision on an emulated CPU: (precision, environment)
+EMULATED = {"fp32-avx2": ("fp32", {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"})}
 
 
 @dataclass(frozen=True)
@@ -135,14 +143,18 @@ def _stop_with_parent(parent: int) -> Callable[[], None]:
     return preexec
 
 
-def train(lesson: str, setting: str, seed: int, precision: str, folder: Path, threads: int) -> None:
+def train(lesson: str, setting: str, seed: int, precision: str, folder: Path, threads: int,
+          config: Path | None = None) -> None:
     """Run (or resume) one training run in a subprocess, its output in folder/train.log; the
-    run stops (and saves) when the sweep dies."""
+    run stops (and saves) when the sweep dies. With ``config`` it trains that file (its setting)."""
     folder.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    command = [sys.executable, "-m", "gan_tutorial", "train", lesson, "--setting", setting,
+    precision, emulation = EMULATED.get(precision, (precision, {}))
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), **emulation}
+    what = [str(config)] if config else [lesson, "--setting", setting]
+    command = [sys.executable, "-m", "gan_tutorial", "train", *what,
                "--seed", str(seed), "--precision", precision, "--out", str(folder)]
-    print(f"[{time.strftime('%H:%M:%S')}] {' '.join(command[1:])}", flush=True)
+    shown = " ".join(f"{key}={value}" for key, value in emulation.items())
+    print(f"[{time.strftime('%H:%M:%S')}] {shown + ' ' if shown else ''}{' '.join(command[1:])}", flush=True)
     with open(folder / "train.log", "a") as log:
         result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO,
                                 preexec_fn=_stop_with_parent(os.getpid()))
@@ -172,8 +184,15 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
         verdict, reasons = judge(summary["metrics"], CRITERIA[lesson], looks.get(name))
         if not finished(run):
             verdict, reasons = "did not finish", [f"{summary['epochs_done']} epochs"]
-        rows.append({"name": name, "seed": summary["config"]["seed"], "precision": summary["precision"],
+        emulated = name.split("_seed")[0] in EMULATED  # named after the sweep's precision
+        this_run = summary["this_run"]
+        one_go = this_run["iterations"] == summary["iterations"]  # not resumed: the estimate covers it
+        estimate = this_run.get("estimated_seconds") if one_go else None
+        rows.append({"name": name, "seed": summary["config"]["seed"],
+                     "precision": name.split("_seed")[0] if emulated else summary["precision"],
                      "minutes": summary["training_seconds_total"] / 60, "iterations": summary["iterations"],
+                     "estimated_minutes": None if estimate is None else estimate / 60,
+                     "estimate_error": None if estimate is None else estimate / this_run["training_seconds"] - 1,
                      "threads": summary["torch_threads"], "metrics": summary["metrics"],
                      "verdict": verdict, "reasons": reasons, "saw": looks.get(name, {}).get("saw", ""),
                      "grid": str(run / "samples.png")})
@@ -192,15 +211,18 @@ def _quality(metrics: dict[str, float]) -> str:
 def table(lesson: str, setting: str, rows: list[dict]) -> str:
     """The Markdown table of a sweep, with the criterion and pass counts."""
     lines = [f"Pass criterion (lesson {lesson}, {setting} setting): {CRITERIA[lesson].text()}.", "",
-             "| run | precision | seed | minutes (threads) | iterations | quality | verdict | what a person saw |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| run | precision | seed | minutes (threads) | estimate (error) | iterations | quality | verdict "
+             "| what a person saw |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         why = f" ({'; '.join(row['reasons'])})" if row["reasons"] else ""
         if "seed" not in row:
-            lines.append(f"| {row['name']} | | | | | | {row['verdict']}{why} | |")
+            lines.append(f"| {row['name']} | | | | | | | {row['verdict']}{why} | |")
             continue
+        estimate = ("" if row.get("estimate_error") is None else
+                    f"{row['estimated_minutes']:.1f} ({row['estimate_error']:+.0%})")
         lines.append(f"| {row['name']} | {row['precision']} | {row['seed']} | {row['minutes']:.1f} "
-                     f"({row['threads']}) | {row['iterations']:,} | {_quality(row['metrics'])} | "
+                     f"({row['threads']}) | {estimate} | {row['iterations']:,} | {_quality(row['metrics'])} | "
                      f"{row['verdict']}{why} | {row['saw']} |")
     lines.append("")
     for precision in sorted({row.get("precision") for row in rows if "seed" in row}):
@@ -260,7 +282,10 @@ def main() -> None:
     parser.add_argument("--setting", choices=SETTINGS, default="class")
     parser.add_argument("--seeds", type=parse_seeds, default="0-4",
                         help="seeds for the first precision, e.g. 0-4 or 0,2")
-    parser.add_argument("--precision", nargs="+", choices=PRECISIONS, default=["auto", "fp32"])
+    parser.add_argument("--precision", nargs="+", choices=(*PRECISIONS, *EMULATED), default=["auto", "fp32"],
+                        help="fp32-avx2: fp32 with an AVX2-only CPU emulated")
+    parser.add_argument("--config", type=Path,
+                        help="train this JSON file (a pinned setting of LESSON) instead of the preset")
     parser.add_argument("--fp32-seeds", type=parse_seeds, default="0-2",
                         help="seeds for every precision after the first")
     parser.add_argument("--runs", type=script_args.output_folder, default=REPO / "runs" / "sweep")
@@ -277,10 +302,20 @@ def main() -> None:
     twice = sorted({p for p in args.precision if args.precision.count(p) > 1})
     if twice:
         parser.error(f"--precision {' '.join(twice)} is listed twice: give each precision once")
-    folder = args.runs / f"lesson{lesson}_{args.setting}"
+    setting = args.setting
+    if args.config is not None:
+        try:
+            pinned = json.loads(args.config.read_text())
+        except (OSError, ValueError) as err:
+            parser.error(f"--config {args.config}: {err}")
+        if not isinstance(pinned, dict) or str(pinned.get("lesson")).removeprefix("0") != lesson.removeprefix("0"):
+            parser.error(f"--config {args.config} is a setting of lesson {pinned.get('lesson')}, not {lesson}")
+        setting = args.config.stem.removeprefix(f"lesson{lesson}_")  # the runs' and records' name
+        args.config = args.config.resolve()
+    folder = args.runs / f"lesson{lesson}_{setting}"
     if args.report_only and not folder.is_dir():
         parser.error(f"nothing to judge: {folder} does not exist; drop --report-only to train, or point "
-                     f"--runs at the folder holding lesson{lesson}_{args.setting}")
+                     f"--runs at the folder holding lesson{lesson}_{setting}")
     plan = [(precision, seed) for i, precision in enumerate(args.precision)
             for seed in (args.seeds if i == 0 else args.fp32_seeds)]
     names = [run_name(precision, seed) for precision, seed in plan]
@@ -292,15 +327,15 @@ def main() -> None:
         for precision, seed in plan:
             run = folder / run_name(precision, seed)
             if not finished(run):
-                train(lesson, args.setting, seed, precision, run, args.threads)
+                train(lesson, setting, seed, precision, run, args.threads, args.config)
     rows = collect(lesson, folder, names)
-    write_text(folder / f"lesson{lesson}_{args.setting}.json", json.dumps(rows, indent=1) + "\n")
-    text = table(lesson, args.setting, rows)
+    write_text(folder / f"lesson{lesson}_{setting}.json", json.dumps(rows, indent=1) + "\n")
+    text = table(lesson, setting, rows)
     targets = [folder] + ([args.publish] if args.publish else [])
     for target in targets:
         target.mkdir(parents=True, exist_ok=True)
-        write_text(target / f"lesson{lesson}_{args.setting}.md", text)
-        contact_sheet(rows, target / f"lesson{lesson}_{args.setting}.png")
+        write_text(target / f"lesson{lesson}_{setting}.md", text)
+        contact_sheet(rows, target / f"lesson{lesson}_{setting}.png")
     print(text)
 
 

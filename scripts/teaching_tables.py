@@ -80,6 +80,19 @@ def table() -> str:
     return "\n".join(rows)
 
 
+def _own_options(options: dict) -> str:
+    """What a setting changes from its lesson (e.g. ", at 32×32, lr 0.0004"), or ""."""
+    said = []
+    size = options.get("data_kwargs", {}).get("image_size")
+    if size:
+        said.append(f"at {size}×{size}")
+    if "lr" in options:
+        said.append(f"lr {options['lr']:g}")
+    if "ema_decay" in options:
+        said.append(f"G averaged (decay {options['ema_decay']:g})")
+    return ", " + ", ".join(said) if said else ""
+
+
 def settings() -> str:
     """The work of each training lesson's class and full setting, from the presets."""
     from gan_tutorial.lessons import LESSONS
@@ -91,9 +104,10 @@ def settings() -> str:
             s = lesson.settings[setting]
             images = f"{s.limit:,} images" if s.limit else "the whole dataset"
             if s.iterations:
-                work.append(f"{s.iterations:,} updates of {s.batch_size} ({s.epochs} epochs × {images})")
+                text = f"{s.iterations:,} updates of {s.batch_size} ({s.epochs} epochs × {images})"
             else:
-                work.append(f"{s.epochs} epochs × {images}, batches of {s.batch_size}")
+                text = f"{s.epochs} epochs × {images}, batches of {s.batch_size}"
+            work.append(text + _own_options(s.options))
         rows.append(f"| {name} {lesson.title} | {work[0]} | {work[1]} |")
     return "\n".join(rows)
 

@@ -336,6 +336,36 @@ def test_estimate_comes_from_measured_steps_and_changes_nothing(capsys):
     assert trainer.opt_g.state_dict()["state"] == {}  # the timed steps were undone
 
 
+def test_estimate_counts_the_evaluations_fit_runs(capsys):
+    """With an evaluator, the estimate adds one timed evaluation per evaluation fit makes due:
+    as many as fit calls, from the start and from a resumed run."""
+    calls = []
+
+    def slow_evaluator(trainer):
+        calls.append(trainer.history.iterations)
+        time.sleep(0.2)
+        return {"x": 0.0}
+
+    for epochs, every in ((2, 4), (2, 5), (3, 1), (1, 7)):
+        seed_everything(0)
+        trainer = tiny_trainer()
+        data = loader(n=40, batch=8)  # 5 batches an epoch
+        calls.clear()
+        minutes = trainer.estimate_minutes(data, epochs, steps=2, evaluate=slow_evaluator, eval_every=every)
+        assert len(calls) == 2 and trainer.history.metric_iterations == []  # timed, not recorded
+        due = train_module.evaluations_due(0, 5 * epochs, every)
+        assert due * 0.2 / 60 <= minutes < due * 0.2 / 60 + 5 * epochs * 2.0 / 60
+        calls.clear()
+        trainer.fit(data, epochs, evaluate=slow_evaluator, eval_every=every, progress=False)
+        assert len(calls) == due, (epochs, every)
+        calls.clear()
+        trainer.fit(data, epochs + 1, evaluate=slow_evaluator, eval_every=every, progress=False)
+        assert len(calls) == train_module.evaluations_due(5 * epochs, 5 * (epochs + 1), every)
+    assert "evaluations at" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="eval_every"):
+        trainer.estimate_minutes(data, 9, evaluate=slow_evaluator)
+
+
 def test_one_progress_bar_per_run(monkeypatch):
     bars = []
     real_tqdm = train_module.tqdm

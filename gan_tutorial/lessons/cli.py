@@ -93,6 +93,8 @@ def _positive_float(text: str) -> float:
 
 SAMPLE_BATCH = 500  # images generated at a time
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+ESTIMATE_STEPS = 10  # training steps timed for the estimate printed before a run (then undone)
+ESTIMATE_FROM = 100  # updates left from which a run prints that estimate (a shorter one just starts)
 
 
 def _sample_count(text: str) -> int:
@@ -414,6 +416,11 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
         fit_kwargs["evaluate"] = make_evaluator(config, root=args.data_root)
         fit_kwargs["eval_every"] = args.eval_every or config.evaluation_interval(len(loader))
+    estimated = None
+    if context is None and trainer.remaining(loader, config.epochs) >= ESTIMATE_FROM:  # how long
+        estimated = trainer.estimate_minutes(loader, config.epochs, steps=ESTIMATE_STEPS,
+                                             evaluate=fit_kwargs.get("evaluate"),
+                                             eval_every=fit_kwargs.get("eval_every"))
     tty = sys.stderr.isatty()
     started = time.perf_counter()
     history = trainer.fit(loader, config.epochs, snapshot_every=config.snapshot_every,
@@ -425,7 +432,8 @@ def _train(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     if is_main:
         with deferred_interrupt() as stopped:  # a stop now waits for the pictures and summary
             summary = _write_outputs(trainer, config, dataset, out, args, device, world,
-                                     history.iterations - iterations_before, seconds, identical)
+                                     history.iterations - iterations_before, seconds, identical,
+                                     estimated)
         if stopped and not history.interrupted:
             history.interrupted = True
             history.stop_reason = "terminated" if signal.SIGTERM in stopped else "interrupted"
@@ -500,7 +508,7 @@ def _check_same_run(config: RunConfig, config_file: Path, checkpoint: Path) -> N
 
 def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argparse.Namespace,
                    device: torch.device, world: int, iterations: int, seconds: float,
-                   identical: bool | None) -> dict[str, Any]:
+                   identical: bool | None, estimated_minutes: float | None = None) -> dict[str, Any]:
     """Sample grids, curves, GIF and summary.json after training (rank 0 only)."""
     import matplotlib
 
@@ -551,6 +559,8 @@ def _write_outputs(trainer, config: RunConfig, dataset, out: Path, args: argpars
         "interrupted": history.interrupted,
         "this_run": {"iterations": iterations, "images": images,
                      "training_seconds": round(seconds, 3),
+                     # printed before training (None under torchrun or with nothing left to train)
+                     "estimated_seconds": None if estimated_minutes is None else round(60 * estimated_minutes, 1),
                      "images_per_second": round(images / seconds, 2) if seconds > 0 else 0.0},
         "training_seconds_total": round(history.train_seconds, 3),  # the checkpoint's: every run of it
         "final": last,
