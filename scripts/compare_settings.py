@@ -7,10 +7,11 @@
 
 Reads the two sweeps' records (RUNS/lessonNN_class/lessonNN_class.json and
 RUNS/lessonNN_STEM/lessonNN_STEM.json, as sweep.py writes them) and writes
-lessonNN_class_vs_STEM.md: per precision, each setting's runs, median whole-run minutes (the
-time ``fit`` took, evaluations included), passes, median quality, and the error of the estimate
-printed before training; then the new setting's minutes as a share of the old one's. Run the two
-sweeps side by side (same machine, same session, one thread each), or the times do not compare.
+lessonNN_class_vs_NAME.md and .json (NAME: STEM without "class_"): per precision, each setting's
+runs, median whole-run minutes (the time ``fit`` took, evaluations included), passes, median
+quality, and the error of the estimate printed before training; then the new setting's minutes
+as a share of the old one's. Run the two sweeps side by side (same machine, same session, one
+thread each), or the times do not compare.
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def main() -> None:
     old_name = args.old.removeprefix(f"lesson{args.lesson}_")
     text, records = compare(args.lesson, load_rows(args.runs, args.lesson, "class"),
                             load_rows(args.runs, args.lesson, old_name), old_name)
-    name = f"lesson{args.lesson}_class_vs_{old_name}"
+    name = f"lesson{args.lesson}_class_vs_{old_name.removeprefix('class_')}"
     for target in [args.runs] + ([args.publish] if args.publish else []):
         write_text(target / f"{name}.md", text)
         write_text(target / f"{name}.json", json.dumps(records, indent=1) + "\n")

@@ -2,7 +2,7 @@
 
     python scripts/sweep.py 02 --seeds 0-4 --precision auto fp32 --fp32-seeds 0-2
     python scripts/sweep.py 02 --report-only        # judge the finished runs again
-    python scripts/sweep.py 02 --config docs/settings/lesson02_class_1500x32.json \
+    python scripts/sweep.py 02 --config configs/lesson02_class_64px_1500x32.json \
         --seeds 0-1 --precision auto fp32-avx2 --fp32-seeds 0-1   # a pinned setting, AVX2 emulated
 
 Each run is `python -m gan_tutorial train LESSON --setting SETTING --seed S --precision P`

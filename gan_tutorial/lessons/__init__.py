@@ -309,7 +309,7 @@ LESSON_02 = Lesson(
         "quick": Setting(epochs=1, batch_size=32, limit=128, snapshot_every=1, n_eval=200),
         # The same DCGAN at 32x32 (one doubling fewer: a quarter of the work per digit), twice the
         # learning rate and samples from a moving average of G: 3,500 updates of 32 reach a lower
-        # Fréchet distance than 1,500 at 64x64 and lr 2e-4, in under half their time
+        # Fréchet distance than 1,500 at 64x64 and lr 2e-4, in about half their time
         # (docs/results/sweeps/lesson02_class_vs_64px_1500x32.md, which
         # configs/lesson02_class_64px_1500x32.json pins)
         "class": Setting(epochs=7, batch_size=32, limit=16_000, snapshot_every=250, eval_every=350,
