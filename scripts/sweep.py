@@ -32,6 +32,7 @@ from collections.abc import Callable
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -229,10 +230,10 @@ def table(lesson: str, setting: str, rows: list[dict]) -> str:
         mine = [row for row in rows if row.get("precision") == precision]
         passed = sum(row["verdict"] == "pass" for row in mine)
         unmeasured = sum(row["verdict"] == "not measured" for row in mine)
-        minutes = sorted(row["minutes"] for row in mine)
+        minutes = statistics.median(row["minutes"] for row in mine)
         lines.append(f"- {precision}: {passed} of {len(mine)} passed"
                      f"{f' ({unmeasured} not measured)' if unmeasured else ''}; median "
-                     f"{minutes[len(minutes) // 2]:.1f} min per run.")
+                     f"{minutes:.1f} min per run.")
     return "\n".join(lines) + "\n"
 
 

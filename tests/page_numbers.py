@@ -61,7 +61,7 @@ def sweep_counts(root: Path) -> dict[str, dict[str, tuple[int, int]]]:
     counts = {}
     for path in sorted((root / "docs" / "results" / "sweeps").glob("lesson0?_class.md")):
         per = {m[0]: (int(m[1]), int(m[2])) for m in
-               re.findall(r"^- (\w+): (\d+) of (\d+) passed", path.read_text(encoding="utf-8"), re.MULTILINE)}
+               re.findall(r"^- ([\w-]+): (\d+) of (\d+) passed", path.read_text(encoding="utf-8"), re.MULTILINE)}
         if per:
             per["all"] = (sum(p for p, _ in per.values()), sum(n for _, n in per.values()))
             counts[path.name[6:8]] = per

@@ -32,6 +32,8 @@ def test_each_contradiction_of_issue_33_is_caught(tmp_path):
     """The kinds of contradiction the pages once held, each typed into a copy of today's pages."""
     root = copy_of_pages(tmp_path)
     assert problems(root) == []
+    sweep = root / "docs" / "results" / "sweeps" / "lesson02_class.md"  # one run of lesson 02 failed
+    sweep.write_text(sweep.read_text(encoding="utf-8").replace("- bf16: 5 of 5 passed", "- bf16: 4 of 5 passed"))
     readme = root / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + "\n\nIn our sweeps lesson 02 passed in 8 of 8 runs.\n"
                       "\n\nA class run of any lesson takes 3 to 9 minutes.\n")
