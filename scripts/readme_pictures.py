@@ -26,8 +26,10 @@ WIDTH = 800  # pixels: the width GitHub shows a README picture at
 
 
 PICTURE_CELL = {"00_points_2d": "plot_points_frame(fix.frame()",  # the ring with every mode covered
-                "06_troubleshooting": "figsize=(12, 6))\nfor ax, run in zip(axes, (no_dropout, dropout))"}  # failure, fix
-"""The call whose figure README shows, for lessons that draw no real-vs-fake grid."""
+                "06_troubleshooting": "figsize=(12, 6))\nfor ax, run in zip(axes, (no_dropout, dropout))",  # failure, fix
+                "02_dcgan_mnist": "show_real_vs_fake(spread_images(train_digits"}  # the DCGAN, not section 7's model
+"""The call whose figure README shows, for lessons that draw no real-vs-fake grid or whose last one
+is of another model."""
 
 
 def real_vs_fake_png(nb: nbformat.NotebookNode, call: str = "show_real_vs_fake(") -> bytes:

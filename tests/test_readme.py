@@ -46,3 +46,17 @@ def test_readme_pictures_are_the_ones_the_lessons_store():
         assert f"](docs/readme/{picture.name})" in text, f"README shows no picture of {path.name}"
         assert picture.read_bytes() == readme_png(nbformat.read(path, as_version=4), path.stem), \
             f"{picture.name} is not what {path.name} stores: run python scripts/readme_pictures.py"
+
+
+def test_a_lesson_that_draws_two_real_vs_fake_grids_names_the_one_readme_shows():
+    """Lesson 02 draws its DCGAN's grid and, in section 7, another model's: README must show the
+    lesson's own model, so a notebook with more than one grid names its picture in PICTURE_CELL."""
+    import nbformat
+    from readme_pictures import PICTURE_CELL, real_vs_fake_png
+
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        grids = [cell for cell in nb.cells if cell.cell_type == "code" and "show_real_vs_fake(" in cell.source]
+        if len(grids) > 1:
+            assert path.stem in PICTURE_CELL, f"{path.name} draws {len(grids)} real-vs-fake grids: name README's"
+            assert real_vs_fake_png(nb, PICTURE_CELL[path.stem])  # the named cell holds a picture
