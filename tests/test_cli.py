@@ -476,7 +476,8 @@ def test_an_old_run_folder_with_nz_in_its_config_json_resumes_and_samples(tmp_pa
     grid = tmp_path / "grid.png"
     (out / "config.json").write_text(json.dumps(with_nz(json.loads((out / "config.json").read_text()))))
     assert run_cli("sample", out, "-n", "4", "-o", grid) == 0
-    assert Image.open(grid).size == (2 * 66 + 2, 2 * 66 + 2)  # 2 x 2 digits of 64 + 2 padding
+    side = json.loads((out / "config.json").read_text())["data_kwargs"]["image_size"] + 2  # + padding
+    assert Image.open(grid).size == (2 * side + 2, 2 * side + 2)  # 2 x 2 digits
     assert run_cli("sample", out, "--config", out / "config.json", "-n", "4", "-o", grid) == 0
 
 

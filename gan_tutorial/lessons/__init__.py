@@ -300,20 +300,23 @@ _LESSON_02_KWARGS = dict(
     data_kwargs={"split": "all", "image_size": 64},
     generator_kwargs={"latent_dim": 100, "ngf": 64, "nc": 1, "image_size": 64},
     discriminator_kwargs={"ndf": 64, "nc": 1, "image_size": 64, "logits": True})
+_LESSON_02_CLASS_OPTIONS = {"lr": 4e-4, "ema_decay": 0.999, **_at_size(_LESSON_02_KWARGS, 32)}
 LESSON_02 = Lesson(
     name="02", title="DCGAN on MNIST (64x64)", notebook="02_dcgan_mnist.ipynb", seed=0,
     dataset="mnist", generator="DCGANGenerator", discriminator="DCGANDiscriminator",
     dcgan_init=True, lr=2e-4, betas=(0.5, 0.999), d_loss_reduction="sum", n_fixed=100,
     **_LESSON_02_KWARGS,
     settings={
-        "quick": Setting(epochs=1, batch_size=32, limit=128, snapshot_every=1, n_eval=200),
+        # quick trains as the class setting does (32x32, lr, average), so CI runs the learner's path
+        "quick": Setting(epochs=1, batch_size=32, limit=128, snapshot_every=1, n_eval=200,
+                         options=_LESSON_02_CLASS_OPTIONS),
         # The same DCGAN at 32x32 (one doubling fewer: a quarter of the work per digit), twice the
         # learning rate and samples from a moving average of G: 3,500 updates of 32 reach a lower
         # Fréchet distance than 1,500 at 64x64 and lr 2e-4, in about half their time
         # (docs/results/sweeps/lesson02_class_vs_64px_1500x32.md, which
         # configs/lesson02_class_64px_1500x32.json pins)
         "class": Setting(epochs=7, batch_size=32, limit=16_000, snapshot_every=250, eval_every=350,
-                         options={"lr": 4e-4, "ema_decay": 0.999, **_at_size(_LESSON_02_KWARGS, 32)}),
+                         options=_LESSON_02_CLASS_OPTIONS),
         "full": Setting(epochs=5, batch_size=100, limit=None, snapshot_every=100, eval_every=175),
     },
 )
