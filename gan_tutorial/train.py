@@ -408,8 +408,7 @@ class GANTrainer:
     def estimate_minutes(self, loader: DataLoader, epochs: int, steps: int = 3,
                          verbose: bool = True, evaluate: Evaluator | None = None,
                          eval_every: int | None = None) -> float:
-        """Estimated wall time of ``fit(loader, epochs)`` (with ``evaluate`` every
-        ``eval_every`` iterations, when given): see :func:`estimate_minutes`."""
+        """Estimated wall time of ``fit``: see :func:`estimate_minutes`."""
         return estimate_minutes(self, loader, epochs, steps, verbose, evaluate, eval_every)
 
     # ------------------------------------------------------------ the loop

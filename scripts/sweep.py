@@ -186,8 +186,8 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
         if not finished(run):
             verdict, reasons = "did not finish", [f"{summary['epochs_done']} epochs"]
         emulated = name.split("_seed")[0] in EMULATED  # named after the sweep's precision
-        this_run = summary["this_run"]
-        one_go = this_run["iterations"] == summary["iterations"]  # not resumed: the estimate covers it
+        this_run = summary.get("this_run", {})
+        one_go = this_run.get("iterations") == summary["iterations"]  # not resumed: the estimate covers it
         estimate = this_run.get("estimated_seconds") if one_go else None
         rows.append({"name": name, "seed": summary["config"]["seed"],
                      "precision": name.split("_seed")[0] if emulated else summary["precision"],

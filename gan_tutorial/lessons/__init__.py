@@ -307,9 +307,7 @@ LESSON_02 = Lesson(
     dcgan_init=True, lr=2e-4, betas=(0.5, 0.999), d_loss_reduction="sum", n_fixed=100,
     **_LESSON_02_KWARGS,
     settings={
-        # quick trains as the class setting does (32x32, lr, average), so CI runs the learner's path
-        "quick": Setting(epochs=1, batch_size=32, limit=128, snapshot_every=1, n_eval=200,
-                         options=_LESSON_02_CLASS_OPTIONS),
+        "quick": Setting(epochs=1, batch_size=32, limit=128, snapshot_every=1, n_eval=200),
         # The same DCGAN at 32x32 (one doubling fewer: a quarter of the work per digit), twice the
         # learning rate and samples from a moving average of G: 3,500 updates of 32 reach a lower
         # Fréchet distance than 1,500 at 64x64 and lr 2e-4, in about half their time
