@@ -14,6 +14,7 @@ import copy
 import math
 import os
 import signal
+import statistics
 import time
 import warnings
 from collections.abc import Callable
@@ -103,6 +104,8 @@ def _non_finite(images: torch.Tensor, *networks: nn.Module) -> str | None:
 def _synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def _format_minutes(minutes: float) -> str:
@@ -600,7 +603,8 @@ def estimate_minutes(trainer: GANTrainer, loader: DataLoader, epochs: int, steps
                      verbose: bool = True, evaluate: Evaluator | None = None,
                      eval_every: int | None = None) -> float:
     """Estimated wall time of ``trainer.fit(loader, epochs)``, from timing ``steps`` real iterations
-    (and, with ``evaluate``, one evaluation, times the evaluations ``eval_every`` makes due).
+    (the median step, so that a step slowed by another program hardly counts) and, with
+    ``evaluate``, one evaluation, times the evaluations ``eval_every`` makes due.
 
     The timed steps are undone afterwards (weights, optimisers, gradient scalers and random
     numbers are restored), so the estimate changes nothing about the run that follows.
@@ -624,11 +628,13 @@ def estimate_minutes(trainer: GANTrainer, loader: DataLoader, epochs: int, steps
 
         trainer.step_on(next_batch())  # warm-up: allocations, kernel choice; not timed
         _synchronize(trainer.device)
-        start = time.perf_counter()
+        times = []
         for _ in range(steps):
-            stats = trainer.step_on(next_batch())
-        stats["loss_d"].item()  # waits for the GPU
-        seconds_per_step = (time.perf_counter() - start) / steps
+            start = time.perf_counter()
+            trainer.step_on(next_batch())
+            _synchronize(trainer.device)
+            times.append(time.perf_counter() - start)
+        seconds_per_step = statistics.median(times)  # a step slowed by another program counts little
         seconds_per_evaluation = 0.0
         if evaluate is not None:
             evaluate(trainer)  # warm-up: the classifier or feature extractor loads once

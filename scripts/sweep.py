@@ -20,7 +20,8 @@ run), and the script writes, next to the runs and under --publish:
 
 The colour lessons have no digit classifier: their automatic check is the diversity ratio,
 and a person looks at every thumbnail. Write what you saw into RUNS/lessonNN_SETTING/looks.json,
-{"bf16_seed0": {"pass": true, "saw": "faces, some smeared"}, ...}; a run without a look is
+{"auto_seed0": {"pass": true, "saw": "faces, some smeared"}, ...}, with "count": the cells of
+the 64-image grid read as the look where the criterion asks for a count (lesson 03); a run without a look is
 reported as "needs a look", never as passed. A run without the measurements its criterion reads
 (trained with --no-eval) is "not measured", one that is training right now (it holds its folder's
 lock) "still training", and one that saved nothing "not run": none of them gets a verdict.
@@ -59,6 +60,7 @@ class Criterion:
     max_frechet: float | None = None  # Fréchet distance on the shipped classifier
     diversity: tuple[float, float] | None = None  # allowed diversity ratio (colour lessons)
     look: str | None = None  # what a person must see in the grid
+    min_count: int | None = None  # cells of the 64-image grid a person must count as the look
 
     def text(self) -> str:
         parts = []
@@ -72,6 +74,8 @@ class Criterion:
             parts.append(f"diversity ratio between {self.diversity[0]} and {self.diversity[1]}")
         if self.look is not None:
             parts.append(f"a person sees {self.look} in the grid")
+        if self.min_count is not None:
+            parts.append(f"at least {self.min_count} of its 64 cells read as {self.look}")
         return ", ".join(parts)
 
     def measurements(self) -> list[str]:
@@ -84,7 +88,7 @@ class Criterion:
 CRITERIA = {
     "01": Criterion(min_digits=9, max_top_share=0.25, max_frechet=250),
     "02": Criterion(min_digits=10, max_top_share=0.20, max_frechet=200),
-    "03": Criterion(diversity=(0.7, 1.3), look="faces"),
+    "03": Criterion(diversity=(0.7, 1.3), look="faces", min_count=48),
     "04": Criterion(diversity=(0.7, 1.3), look="sprite-like shapes (distinct silhouettes and "
                                               "colours on a light background)"),
 }
@@ -113,6 +117,11 @@ def judge(metrics: dict[str, float], criterion: Criterion, look: dict | None = N
     if criterion.look is not None:
         if look is None:
             return ("fail" if failures else "needs a look"), failures
+        if criterion.min_count is not None:
+            if look.get("count") is None:  # a look that did not count the cells is no verdict
+                return ("fail" if failures else "needs a look"), failures + ["the cells were not counted"]
+            if look["count"] < criterion.min_count:
+                failures.append(f"{look['count']} of 64 cells read as {criterion.look}")
         if not look.get("pass"):
             failures.append("not what the look asks for")
     return ("fail" if failures else "pass"), failures
@@ -195,9 +204,15 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
                      "estimated_minutes": None if estimate is None else estimate / 60,
                      "estimate_error": None if estimate is None else estimate / this_run["training_seconds"] - 1,
                      "threads": summary["torch_threads"], "metrics": summary["metrics"],
-                     "verdict": verdict, "reasons": reasons, "saw": looks.get(name, {}).get("saw", ""),
+                     "verdict": verdict, "reasons": reasons, "saw": _saw(looks.get(name, {}), CRITERIA[lesson]),
                      "grid": str(run / "samples.png")})
     return rows
+
+
+def _saw(look: dict, criterion: Criterion) -> str:
+    """What a person wrote about a run's grid, after the count of its cells where one was made."""
+    count = f"{look['count']} of 64 read as {criterion.look}" if look.get("count") is not None else ""
+    return "; ".join(part for part in (count, look.get("saw", "")) if part)
 
 
 _SHOWN = (("frechet_distance", "Fréchet {:.0f}"), ("digits_covered", "{:.0f} digits"),

@@ -51,11 +51,11 @@ def test_settings_tables_state_the_presets_class_work(page, lesson):
         f"trains {class_work(lesson)} (gan_tutorial/lessons/__init__.py)")
 
 
-@pytest.mark.parametrize("lesson", ["03", "04"])  # the notebooks whose SETTING line counts updates
+@pytest.mark.parametrize("lesson", ["02", "03", "04"])  # the notebooks whose SETTING line counts updates
 def test_notebook_setting_comment_states_the_presets_updates(lesson):
     notebook = nbformat.read(REPO / "notebooks" / LESSONS[lesson].notebook, as_version=4)
     code = "".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    stated = re.findall(r'"class" \(([\d,]+) updates\)', code)
+    stated = re.findall(r"\"class\" \(([\d,]+) updates[^)]*\)", code)
     updates = f"{LESSONS[lesson].settings['class'].iterations:,}"
     assert stated, f"{LESSONS[lesson].notebook} no longer says how many updates its class setting trains"
     assert set(stated) == {updates}, (

@@ -32,6 +32,17 @@ def test_colour_lessons_need_a_persons_look_as_well_as_the_number():
     assert sweep.judge({"diversity_ratio": 0.42}, crit, {"pass": True})[0] == "fail"  # checkerboard
 
 
+def test_lesson_03_counts_the_faces_in_the_grid():
+    crit, fine = sweep.CRITERIA["03"], {"diversity_ratio": 1.1}
+    assert sweep.judge(fine, crit, {"pass": True, "count": 48}) == ("pass", [])
+    assert sweep.judge(fine, crit, {"pass": True, "count": 47}) == ("fail", ["47 of 64 cells read as faces"])
+    assert sweep.judge(fine, crit, {"pass": True}) == ("needs a look", ["the cells were not counted"])
+    assert sweep.judge({"diversity_ratio": 1.4}, crit, {"pass": True})[0] == "fail"
+    assert "at least 48 of its 64 cells read as faces" in crit.text()
+    assert sweep._saw({"count": 57, "saw": "pale"}, crit) == "57 of 64 read as faces; pale"
+    assert sweep._saw({"saw": "pale"}, sweep.CRITERIA["04"]) == "pale"
+
+
 def test_seed_lists():
     assert sweep.parse_seeds("0-4") == [0, 1, 2, 3, 4]
     assert sweep.parse_seeds("0,3,7") == [0, 3, 7]

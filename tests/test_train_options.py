@@ -336,6 +336,22 @@ def test_estimate_comes_from_measured_steps_and_changes_nothing(capsys):
     assert trainer.opt_g.state_dict()["state"] == {}  # the timed steps were undone
 
 
+def test_estimate_takes_the_median_step_so_one_slowed_step_counts_little():
+    """Another program that takes the CPU for one timed step (here: a 1 s pause in one of five)
+    would make the mean step 4 times too long; the median step is a typical one."""
+    seed_everything(0)
+    trainer = tiny_trainer()
+    real_step, pauses = trainer.train_step, iter([0.0, 0.05, 0.05, 1.0, 0.05, 0.05])  # warm-up first
+
+    def step_with_a_pause(real):
+        time.sleep(next(pauses))
+        return real_step(real)
+
+    trainer.train_step = step_with_a_pause
+    minutes = trainer.estimate_minutes(loader(n=40, batch=8), epochs=12, steps=5, verbose=False)
+    assert 60 * 0.05 / 60 <= minutes < 60 * 0.5 / 60  # 60 steps of a 0.05 s step, not of the 0.24 s mean
+
+
 def test_estimate_counts_the_evaluations_fit_runs(capsys):
     """With an evaluator, the estimate adds one timed evaluation per evaluation fit makes due:
     as many as fit calls, from the start and from a resumed run."""

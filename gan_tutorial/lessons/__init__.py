@@ -323,6 +323,7 @@ _LESSON_03_KWARGS = dict(
     data_kwargs={"image_size": 64},
     generator_kwargs={"latent_dim": 100, "ngf": 64, "nc": 3, "image_size": 64},
     discriminator_kwargs={"ndf": 64, "nc": 3, "image_size": 64, "logits": True})
+_LESSON_03_CLASS_OPTIONS = {"lr": 4e-4, "ema_decay": 0.999, **_at_size(_LESSON_03_KWARGS, 32)}
 
 LESSON_03 = Lesson(
     name="03", title="DCGAN on CelebA faces", notebook="03_dcgan_celeba.ipynb", seed=999,
@@ -330,14 +331,16 @@ LESSON_03 = Lesson(
     **_LESSON_03_KWARGS,
     dcgan_init=True, lr=2e-4, betas=(0.5, 0.999), d_loss_reduction="sum", n_fixed=64,
     settings={
-        "quick": Setting(epochs=1, batch_size=32, limit=96, snapshot_every=1, n_eval=64),
+        # quick trains what class trains, so that CI's quick runs go through the class code path
+        "quick": Setting(epochs=1, batch_size=32, limit=96, snapshot_every=1, n_eval=64,
+                         options=_LESSON_03_CLASS_OPTIONS),
         # The same DCGAN at 32x32 with lr 4e-4, sampled from a moving average of G, as lesson
         # 02's class setting: 2,992 updates of 32 in about half the time of 1,683 at 64x64 and
         # lr 2e-4 (docs/results/sweeps/lesson03_class_vs_64px_1683x32.md, which
         # configs/lesson03_class_64px_1683x32.json pins), whose G drew pale, speckled faces
         "class": Setting(epochs=16, batch_size=32, limit=6_000, snapshot_every=200,
                          eval_every=300, n_eval=200,
-                         options={"lr": 4e-4, "ema_decay": 0.999, **_at_size(_LESSON_03_KWARGS, 32)}),
+                         options=_LESSON_03_CLASS_OPTIONS),
         # 50 epochs, since the source tutorial's 5 (all of CelebA: --epochs 5 --snapshot-every
         # 500) are only 230 updates on the 6,000-face sample; sampled from a moving average of G,
         # since G's own weights streak after about 30 passes

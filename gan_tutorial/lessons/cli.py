@@ -93,7 +93,7 @@ def _positive_float(text: str) -> float:
 
 SAMPLE_BATCH = 500  # images generated at a time
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-ESTIMATE_STEPS = 10  # training steps timed for the estimate printed before a run (then undone)
+ESTIMATE_STEPS = 20  # training steps timed for the estimate printed before a run (median; then undone)
 ESTIMATE_FROM = 100  # updates left from which a run prints that estimate (a shorter one just starts)
 
 
