@@ -9,7 +9,8 @@ Reads the two sweeps' records (RUNS/lessonNN_class/lessonNN_class.json and
 RUNS/lessonNN_STEM/lessonNN_STEM.json, as sweep.py writes them) and writes
 lessonNN_class_vs_NAME.md and .json (NAME: STEM without "class_"): per precision, each setting's
 runs, median whole-run minutes (the time ``fit`` took, evaluations included), passes, median
-quality, and the error of the estimate printed before training; then the new setting's minutes
+quality (with the fewest and most cells a person read as faces, where the runs were counted), and
+the error of the estimate printed before training; then the new setting's minutes
 as a share of the old one's. Run the two sweeps side by side (same machine, same session, one
 thread each), or the times do not compare.
 """
@@ -25,6 +26,7 @@ from gan_tutorial.plumbing.checkpoint import write_text  # noqa: E402
 
 QUALITY = (("frechet_distance", "Fréchet {:.0f}"), ("top_digit_share", "top digit {:.0%}"),
            ("diversity_ratio", "diversity {:.2f}"))
+LOOK = {"03": "faces", "04": "sprites"}  # what a person counted in a run's grid (sweep.py's looks)
 
 
 def load_rows(runs: Path, lesson: str, setting: str) -> list[dict]:
@@ -40,7 +42,9 @@ def summarise(rows: list[dict]) -> dict:
     errors = [row["estimate_error"] for row in rows if row.get("estimate_error") is not None]
     quality = {key: statistics.median(row["metrics"][key] for row in rows)
                for key, _ in QUALITY if rows and all(key in row["metrics"] for row in rows)}
+    counts = [row.get("count") for row in rows]  # cells of the 64-grid a person read as the look
     return {"runs": len(rows), "passed": sum(row["verdict"] == "pass" for row in rows),
+            "counted": (min(counts), max(counts)) if rows and None not in counts else None,
             "iterations": sorted({row["iterations"] for row in rows}),
             "minutes": statistics.median(row["minutes"] for row in rows) if rows else None,
             "quality": quality, "estimate_errors": (min(errors), max(errors)) if errors else None}
@@ -66,6 +70,9 @@ def compare(lesson: str, new: list[dict], old: list[dict], old_name: str) -> tup
                 continue
             quality = ", ".join(text.format(summary["quality"][key]) for key, text in QUALITY
                                 if key in summary["quality"])
+            if summary["counted"]:
+                fewest, most = summary["counted"]
+                quality += f", {fewest if fewest == most else f'{fewest} to {most}'} of 64 cells read as {LOOK[lesson]}"
             errors = summary["estimate_errors"]
             error = f"{errors[0]:+.0%} to {errors[1]:+.0%}" if errors else ""
             share = f"{ratio:.2f}" if name == "class" and ratio is not None else ""

@@ -205,6 +205,7 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
                      "estimate_error": None if estimate is None else estimate / this_run["training_seconds"] - 1,
                      "threads": summary["torch_threads"], "metrics": summary["metrics"],
                      "verdict": verdict, "reasons": reasons, "saw": _saw(looks.get(name, {}), CRITERIA[lesson]),
+                     "count": looks.get(name, {}).get("count"),
                      "grid": str(run / "samples.png")})
     return rows
 
