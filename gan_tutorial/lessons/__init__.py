@@ -335,9 +335,9 @@ LESSON_03 = Lesson(
         "quick": Setting(epochs=1, batch_size=32, limit=96, snapshot_every=1, n_eval=64,
                          options=_LESSON_03_CLASS_OPTIONS),
         # The same DCGAN at 32x32 with lr 4e-4, sampled from a moving average of G, as lesson
-        # 02's class setting: 2,992 updates of 32 in about half the time of 1,683 at 64x64 and
-        # lr 2e-4 (docs/results/sweeps/lesson03_class_vs_64px_1683x32.md, which
-        # configs/lesson03_class_64px_1683x32.json pins), whose G drew pale, speckled faces
+        # 02's class setting: 2,992 updates of 32 in well under half the time of 1,683 at 64x64
+        # and lr 2e-4 (docs/results/sweeps/lesson03_class_vs_64px_1683x32.md, which
+        # configs/lesson03_class_64px_1683x32.json pins), whose runs each repeated one speckled face
         "class": Setting(epochs=16, batch_size=32, limit=6_000, snapshot_every=200,
                          eval_every=300, n_eval=200,
                          options=_LESSON_03_CLASS_OPTIONS),
