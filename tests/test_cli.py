@@ -68,7 +68,8 @@ def test_settings_grow_from_quick_to_full():
 def test_a_settings_own_options_override_the_lessons_for_that_setting_alone():
     base = LESSONS["03"]
     lesson = dataclasses.replace(base, options={"lr_d": 1e-4, "ema_decay": 0.9}, settings={
-        **base.settings, "full": dataclasses.replace(base.settings["full"], options={"ema_decay": 0.99})})
+        **base.settings, "full": dataclasses.replace(base.settings["full"], options={"ema_decay": 0.99}),
+        "class": dataclasses.replace(base.settings["class"], options={})})  # none of its own
     assert (lesson.config("full").ema_decay, lesson.config("full").lr_d) == (0.99, 1e-4)
     assert (lesson.config("class").ema_decay, lesson.config("class").lr_d) == (0.9, 1e-4)
     # the shipped presets: each setting's options are in its config, and checked like the rest
