@@ -191,7 +191,8 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
             rows.append({"name": name, "verdict": verdict, "reasons": reasons, "metrics": {}})
             continue
         summary = json.loads((run / "summary.json").read_text())
-        verdict, reasons = judge(summary["metrics"], CRITERIA[lesson], looks.get(name))
+        look = looks.get(name)  # what a person saw in the run's grid, if anyone looked
+        verdict, reasons = judge(summary["metrics"], CRITERIA[lesson], look)
         if not finished(run):
             verdict, reasons = "did not finish", [f"{summary['epochs_done']} epochs"]
         emulated = name.split("_seed")[0] in EMULATED  # named after the sweep's precision
@@ -204,8 +205,8 @@ def collect(lesson: str, folder: Path, names: list[str]) -> list[dict]:
                      "estimated_minutes": None if estimate is None else estimate / 60,
                      "estimate_error": None if estimate is None else estimate / this_run["training_seconds"] - 1,
                      "threads": summary["torch_threads"], "metrics": summary["metrics"],
-                     "verdict": verdict, "reasons": reasons, "saw": _saw(looks.get(name, {}), CRITERIA[lesson]),
-                     "count": looks.get(name, {}).get("count"),
+                     "verdict": verdict, "reasons": reasons, "saw": _saw(look or {}, CRITERIA[lesson]),
+                     "count": (look or {}).get("count"),
                      "grid": str(run / "samples.png")})
     return rows
 
